@@ -1,0 +1,1 @@
+"""Pulumi components of the runner fleet: RunnerGroup, RunnerImage and RunnerFleet."""

@@ -1,0 +1,44 @@
+"""The one place that builds the GitHub and Docker providers, from validated settings.
+
+Components receive providers through ``ResourceOptions``; nothing else reads credentials. The
+credential enters the GitHub provider as a secret Output, so Pulumi encrypts it in state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_docker as docker
+import pulumi_github as github
+
+from components.config import FleetSettings
+
+
+@dataclass(frozen=True)
+class Providers:
+    github: github.Provider
+    docker: docker.Provider
+
+
+def github_base_url(api_url: str) -> str:
+    """The provider wants the API root with a trailing slash."""
+    return api_url.rstrip("/") + "/"
+
+
+def build_providers(settings: FleetSettings, credential: pulumi.Output[str]) -> Providers:
+    github_args: dict[str, object] = {
+        "owner": settings.organization,
+        "base_url": github_base_url(settings.github_api_url),
+    }
+    if settings.uses_app:
+        github_args["app_auth"] = github.ProviderAppAuthArgs(
+            id=str(settings.github_app_id),
+            installation_id=str(settings.github_app_installation_id),
+            pem_file=credential,
+        )
+    else:
+        github_args["token"] = credential
+    github_provider = github.Provider("github", **github_args)  # type: ignore[arg-type]
+    docker_provider = docker.Provider("docker", host=settings.docker_host or None)
+    return Providers(github=github_provider, docker=docker_provider)
