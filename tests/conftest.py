@@ -32,3 +32,17 @@ def base_image(docker_client: Any) -> str:
         return ensure_base_image()
     except BaseImageError as error:
         pytest.fail(f"Cannot build the test base image: {error}", pytrace=False)
+
+
+# --- Fake GitHub --------------------------------------------------------------------------------
+# An empty fake GitHub REST API on 127.0.0.1; each test adds the orgs, repos, tokens and apps it
+# needs (see tests/fakes/fake_github). One per test, so call logs and job queues never leak.
+
+
+@pytest.fixture
+def fake_github() -> Any:
+    """A started ``FakeGitHub``; ``fake_github.url`` is the API base URL."""
+    from tests.fakes.fake_github import FakeGitHub
+
+    with FakeGitHub() as fake:
+        yield fake
