@@ -27,18 +27,21 @@ def github_base_url(api_url: str) -> str:
 
 
 def build_providers(settings: FleetSettings, credential: pulumi.Output[str]) -> Providers:
-    github_args: dict[str, object] = {
-        "owner": settings.organization,
-        "base_url": github_base_url(settings.github_api_url),
-    }
-    if settings.uses_app:
-        github_args["app_auth"] = github.ProviderAppAuthArgs(
+    app_auth = (
+        github.ProviderAppAuthArgs(
             id=str(settings.github_app_id),
             installation_id=str(settings.github_app_installation_id),
             pem_file=credential,
         )
-    else:
-        github_args["token"] = credential
-    github_provider = github.Provider("github", **github_args)  # type: ignore[arg-type]
+        if settings.uses_app
+        else None
+    )
+    github_provider = github.Provider(
+        "github",
+        owner=settings.organization,
+        base_url=github_base_url(settings.github_api_url),
+        app_auth=app_auth,
+        token=None if settings.uses_app else credential,
+    )
     docker_provider = docker.Provider("docker", host=settings.docker_host or None)
     return Providers(github=github_provider, docker=docker_provider)

@@ -55,7 +55,7 @@ def resolve_repository_ids(
             results_per_page=100,
             opts=opts,
         )
-        for full_name, repo_id in zip(result.full_names or [], result.repo_ids or []):
+        for full_name, repo_id in zip(result.full_names or [], result.repo_ids or [], strict=True):
             found[full_name.split("/", 1)[-1].lower()] = int(repo_id)
     unknown = [name for name in missing if name.lower() not in found]
     if unknown:

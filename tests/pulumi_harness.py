@@ -144,11 +144,11 @@ def run_program(
     def program() -> None:
         cwd = os.getcwd()
         os.chdir(ROOT)
-        pulumi.export = capture  # type: ignore[assignment]
+        pulumi.export = capture
         try:
             runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
         finally:
-            pulumi.export = original_export  # type: ignore[assignment]
+            pulumi.export = original_export
             os.chdir(cwd)
 
     try:
