@@ -85,9 +85,7 @@ def test_entrypoint_exits_only_with_contract_codes(script: str) -> None:
 
 
 def test_entrypoint_never_puts_a_credential_on_a_command_line(script: str) -> None:
-    authorization = [
-        line.strip() for line in script.splitlines() if "Authorization" in line
-    ]
+    authorization = [line.strip() for line in script.splitlines() if "Authorization" in line]
     assert authorization == ['header = "Authorization: Bearer $bearer"'], (
         "the Authorization header may only appear in the curl config read from stdin "
         f"(never as -H in argv); found {authorization}"
