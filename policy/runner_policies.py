@@ -98,6 +98,11 @@ def _items(value: Any) -> list[Any]:
     return []
 
 
+def _positive(value: Any) -> bool:
+    """A number above zero; the engine hands every number to policies as a float."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+
 def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
@@ -294,16 +299,12 @@ def resource_limits_set(args: ResourceValidationArgs, report: ReportViolation) -
     """A job must not be able to exhaust the host's memory or process table."""
     if args.resource_type != CONTAINER_TYPE:
         return
-    memory = args.props.get("memory")
-    if not isinstance(memory, int | float) or memory <= 0:
+    if not _positive(args.props.get("memory")):
         report(f"{_subject(args)} has no memory limit. Set memory (MB).", None)
     nproc = [
         _mapping(u) for u in _items(args.props.get("ulimits")) if _mapping(u).get("name") == "nproc"
     ]
-    bounded = [
-        u for u in nproc if all(isinstance(u.get(k), int) and u[k] > 0 for k in ("soft", "hard"))
-    ]
-    if not bounded:
+    if not any(_positive(u.get("soft")) and _positive(u.get("hard")) for u in nproc):
         report(
             f"{_subject(args)} has no process limit, so a fork bomb in a job takes the host "
             "down. Set an nproc ulimit with positive soft and hard values.",
@@ -412,9 +413,9 @@ def container_image_pinned(args: ResourceValidationArgs, report: ReportViolation
 
 
 def remote_image_pinned(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    """Pulled images name a digest (advisory: a locally built tag is normal on one host)."""
-    if args.resource_type != REMOTE_IMAGE_TYPE:
-        return
+    """Images pulled from a registry name a digest, so a re-pushed tag cannot change them."""
+    if args.resource_type != REMOTE_IMAGE_TYPE or args.props.get("build") is not None:
+        return  # built on the Docker host from docker/: nothing is pulled, so no tag can move
     name = _text(args.props.get("name"))
     if "@sha256:" not in name:
         report(f"{_subject(args)} pulls '{name}' by tag. Pin it as name@sha256:<digest>.", None)

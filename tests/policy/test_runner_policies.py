@@ -21,6 +21,7 @@ from pulumi_policy import (
     ResourceValidationArgs,
     ResourceValidationPolicy,
 )
+from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY, deserialize_properties
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
 import runner_policies as rp
@@ -44,9 +45,11 @@ def policy(name: str) -> ResourceValidationPolicy:
 def make_args(
     resource_type: str, props: Props, name: str = "fleet", config: Props | None = None
 ) -> ResourceValidationArgs:
+    # What pulumi-policy's analyzer does with the engine's properties: unwrap secrets, then wrap
+    # the result in its unknown-checking proxy.
     return ResourceValidationArgs(
         resource_type=resource_type,
-        props=unknown_checking_proxy(copy.deepcopy(props)),
+        props=unknown_checking_proxy(deserialize_properties(copy.deepcopy(props))),
         urn=f"urn:pulumi:org::runner-fleet::{resource_type}::{name}",
         name=name,
         opts=PolicyResourceOptions(
@@ -99,9 +102,9 @@ def runner_container(**changes: Any) -> Props:
             "FLEET_ORGANIZATION=virtuoso902",
             f"FLEET_CREDENTIAL_FILE={CREDENTIAL_PATH}",
         ],
-        "memory": 4096,
+        "memory": 4096.0,  # the engine hands numbers to policies as floats
         "cpus": "2",
-        "ulimits": [{"name": "nproc", "soft": 4096, "hard": 4096}],
+        "ulimits": [{"name": "nproc", "soft": 4096.0, "hard": 4096.0}],
         "logDriver": "json-file",
         "logOpts": {"max-size": "10m", "max-file": "3"},
         "securityOpts": ["no-new-privileges:true"],
@@ -212,8 +215,12 @@ def test_pack_requirements_pin_the_same_versions_as_the_repository() -> None:
         (rp.CONTAINER_TYPE, runner_container()),
         (rp.NETWORK_TYPE, network()),
         (rp.REMOTE_IMAGE_TYPE, {"name": f"runner@{IMAGE_ID}", "keepLocally": True}),
+        (
+            rp.REMOTE_IMAGE_TYPE,
+            {"name": "runner-fleet-runner:2.334.0", "build": {"context": "docker"}},
+        ),
     ],
-    ids=["runner-group", "container", "network", "remote-image"],
+    ids=["runner-group", "container", "network", "pulled-image", "built-image"],
 )
 def test_compliant_resources_pass_every_policy(resource_type: str, props: Props) -> None:
     for p in rp.POLICIES:
@@ -622,3 +629,15 @@ def test_unknown_value_during_preview_is_left_to_pulumi() -> None:
     props = runner_container(image=UNKNOWN_STRING_VALUE)
     with pytest.raises(UnknownValueError):
         violations("container-image-pinned", rp.CONTAINER_TYPE, props)
+
+
+def test_secret_wrapped_upload_is_still_checked() -> None:
+    """The engine sends secret inputs wrapped; the policy must see through the wrapper."""
+    upload = {"file": CREDENTIAL_PATH, "content": "x", "permissions": "0644", "owner": "0"}
+    secret_uploads = {SPECIAL_SIG_KEY: SPECIAL_SECRET_SIG, "value": [upload]}
+    found = violations(
+        "credential-upload-root-only", rp.CONTAINER_TYPE, runner_container(uploads=secret_uploads)
+    )
+    assert len(found) == 1 and "'0644'" in found[0], (
+        f"a secret-wrapped credential upload with mode 0644 should be reported, got {found}"
+    )
