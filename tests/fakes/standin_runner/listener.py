@@ -63,7 +63,6 @@ SWITCH_ARGS: Final[dict[str, frozenset[str]]] = {
     "remove": frozenset({"unattended", "help"}),
     "run": frozenset({"help", "once"}),
 }
-SECRET_ARGS: Final = frozenset({"token", "jitconfig"})
 
 DEFAULT_RUNNER_GROUP: Final = "Default"
 DEFAULT_WORK_FOLDER: Final = "_work"
@@ -138,6 +137,7 @@ def parse_command_line(argv: list[str], environ: dict[str, str]) -> CommandLine:
     values: dict[str, str] = {}
     switches: set[str] = set()
     unknown: list[str] = []
+    stray_values = 0
     index = 0
     while index < len(args):
         raw = args[index]
@@ -150,11 +150,16 @@ def parse_command_line(argv: list[str], environ: dict[str, str]) -> CommandLine:
             index += 1
         elif name in switches_allowed:
             switches.add(name)
+        elif name:
+            # '--token=VALUE' is not the real runner's syntax either; name it without the value.
+            flag, equals, _ = name.partition("=")
+            unknown.append(f"--{flag}{'=...' if equals else ''}")
         else:
-            unknown.append("--" + name if name in SECRET_ARGS else raw)
-    if unknown:
+            stray_values += 1  # Never echoed: it may be a token given to the wrong flag.
+    if unknown or stray_values:
+        found = [*unknown, *([f"{stray_values} unexpected value(s)"] if stray_values else [])]
         raise RunnerError(
-            f"Unrecognized command-line input arguments for '{command}': {', '.join(unknown)}. "
+            f"Unrecognized command-line input arguments for '{command}': {', '.join(found)}. "
             f"Valid: {', '.join('--' + n for n in sorted(valued | switches_allowed))}."
         )
     for name in valued:
@@ -342,9 +347,10 @@ def configure(line: CommandLine, root: Path) -> int:
         )
     url = str(line.value("url"))
     base = server_base(url, "--url")
-    custom = [label.strip() for label in (line.value("labels") or "").split(",") if label.strip()]
-    labels = custom if line.switch("no-default-labels") else default_labels() + custom
-    if not labels:
+    # Like the real runner, only the custom labels travel; the server adds the default ones
+    # (self-hosted, OS, architecture) unless no_default_labels says otherwise.
+    labels = [label.strip() for label in (line.value("labels") or "").split(",") if label.strip()]
+    if not labels and line.switch("no-default-labels"):
         raise RunnerError(
             "--no-default-labels needs --labels: a runner must have at least one label."
         )
@@ -539,6 +545,11 @@ class Listener:
             if status in (401, 404):
                 raise RunnerError(
                     "The runner registration was deleted from the server while listening."
+                )
+            if status == 409:
+                raise RunnerError(
+                    "The server no longer knows this runner's session (another listener took it).",
+                    EXIT_SESSION_CONFLICT,
                 )
             failures += 1
             if failures >= self.connect_attempts:
