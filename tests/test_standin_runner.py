@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.fakes import base_image as base_image_builder
 from tests.fakes import standin_runner
 from tests.fakes.fake_github import FakeGitHub, Job, Runner
 from tests.fakes.standin_runner import listener
@@ -556,3 +557,76 @@ def test_the_base_image_runs_config_and_run_against_the_fake(
     assert expected in (job.output or ""), (
         f"expected the job to run as 'runner' in the real runner's workspace, got {job.output!r}"
     )
+
+
+# --- the test base image ------------------------------------------------------------------------
+
+
+def test_the_rootfs_comes_from_this_machines_apt_sources_file() -> None:
+    command = base_image_builder.mmdebstrap_command(Path("out.tar"))
+    assert str(base_image_builder.APT_SOURCES) in command, (
+        f"expected mmdebstrap to read the machine's sources file, got {command}"
+    )
+    assert not [arg for arg in command if "://" in arg], (
+        f"expected no mirror URL in the mmdebstrap command, got {command}"
+    )
+    assert "--variant=minbase" in command, f"expected a minbase variant, got {command}"
+
+
+def test_a_missing_sources_file_is_a_one_line_error(tmp_path: Path) -> None:
+    with pytest.raises(base_image_builder.BaseImageError, match="apt sources file"):
+        base_image_builder.rootfs_tag(tmp_path / "no.sources")
+
+
+def test_missing_mmdebstrap_is_a_one_line_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(base_image_builder.shutil, "which", lambda _name: None)
+    with pytest.raises(base_image_builder.BaseImageError, match="mmdebstrap is not installed"):
+        base_image_builder._build_rootfs(None, "rootfs:tag", Path("x.sources"), print)
+
+
+def test_the_image_tag_follows_the_standin_sources(tmp_path: Path) -> None:
+    contexts = [tmp_path / name for name in ("one", "two", "three")]
+    for context in contexts:
+        context.mkdir()
+        base_image_builder.stage_context(context)
+    (contexts[2] / "runner" / "run.sh").write_text("#!/bin/sh\necho changed\n")
+    one, two, three = (base_image_builder.image_tag("rootfs:x", c) for c in contexts)
+    assert one == two, f"expected the same inputs to give the same tag, got {one} and {two}"
+    assert one != three, f"expected a changed stand-in file to change the tag, both are {one}"
+    assert base_image_builder.image_tag("rootfs:y", contexts[0]) != one, (
+        "expected a different root filesystem to change the tag"
+    )
+
+
+@pytest.mark.docker
+def test_the_base_image_is_laid_out_like_the_official_runner_image(
+    docker_client: Any, base_image: str
+) -> None:
+    config = docker_client.images.get(base_image).attrs["Config"]
+    assert (config["User"], config["WorkingDir"]) == ("runner", "/home/runner"), (
+        f"expected USER runner and WORKDIR /home/runner, got {config['User']}, "
+        f"{config['WorkingDir']}"
+    )
+    assert not config.get("Entrypoint"), f"expected no ENTRYPOINT, got {config['Entrypoint']}"
+    for variable in ("RUNNER_MANUALLY_TRAP_SIG=1", "ACTIONS_RUNNER_PRINT_LOG_TO_STDOUT=1"):
+        assert variable in config["Env"], f"expected {variable} in the image, got {config['Env']}"
+
+    probe = (
+        "id; stat -c '%U %n' config.sh run.sh bin bin/Runner.Listener; "
+        "sudo -n grep -x '%sudo ALL=(ALL:ALL) NOPASSWD:ALL' /etc/sudoers; "
+        "for tool in bash curl jq git unzip sudo openssl ps python3; do "
+        "command -v $tool >/dev/null || echo missing $tool; done"
+    )
+    output = docker_client.containers.run(
+        base_image, ["bash", "-c", probe], network_mode="none", remove=True
+    ).decode()
+    assert "uid=1001(runner)" in output, f"expected user runner with uid 1001:\n{output}"
+    assert "27(sudo)" in output and "123(docker)" in output, (
+        f"expected runner in groups sudo and docker (gid 123):\n{output}"
+    )
+    for name in ("config.sh", "run.sh", "bin", "bin/Runner.Listener"):
+        assert f"runner {name}\n" in output, f"expected {name} owned by runner:\n{output}"
+    assert "%sudo ALL=(ALL:ALL) NOPASSWD:ALL" in output, (
+        f"expected passwordless sudo for the sudo group, readable with sudo -n:\n{output}"
+    )
+    assert "missing" not in output, f"expected every tool of the image present:\n{output}"
