@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
+
+from components.stack_files import engine_string, read_stack_config
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "runner-fleet"
@@ -90,31 +91,16 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
 
 def stack_config(stack: str, overrides: Mapping[str, Any] | None = None) -> dict[str, str]:
-    """The config the Pulumi CLI would hand the program: project defaults, then the stack file."""
-    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
-    values: dict[str, Any] = {}
-    for key, declaration in (project.get("config") or {}).items():
-        if "default" in declaration:
-            values[f"{PROJECT}:{key}"] = declaration["default"]
-    stack_file = ROOT / f"Pulumi.{stack}.yaml"
-    if stack_file.exists():
-        values.update((yaml.safe_load(stack_file.read_text()) or {}).get("config") or {})
+    """The config the Pulumi CLI would hand the program, plus a test credential and overrides."""
+    values: dict[str, str] = read_stack_config(ROOT, stack) if stack in ("org", "repo") else {}
     values[f"{PROJECT}:githubCredential"] = TEST_TOKEN
     for key, value in (overrides or {}).items():
         full = key if ":" in key else f"{PROJECT}:{key}"
         if value is None:
             values.pop(full, None)
         else:
-            values[full] = value
-    return {key: _engine_string(value) for key, value in values.items()}
-
-
-def _engine_string(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return json.dumps(value)
+            values[full] = engine_string(value)
+    return values
 
 
 def run_program(
