@@ -189,7 +189,7 @@ def _build_rootfs(client: Any, tag: str, sources: Path, log: Log) -> None:
         command = mmdebstrap_command(tarball, sources)
         log(f"Building the {SUITE} root filesystem with mmdebstrap (about a minute)...")
         with subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
         ) as process:
             tail: list[str] = []
             for line in process.stdout or io.StringIO():
@@ -202,7 +202,10 @@ def _build_rootfs(client: Any, tag: str, sources: Path, log: Log) -> None:
                 f"apt sources in {sources} are reachable and run as root."
             )
         log(f"Importing the root filesystem as {tag}...")
-        client.api.import_image_from_file(str(tarball), repository=repository, tag=version)
+        try:
+            client.api.import_image_from_file(str(tarball), repository=repository, tag=version)
+        except docker_sdk().errors.APIError as error:
+            raise BaseImageError(f"docker import of {tag} failed: {error.explanation}") from None
 
 
 def _build_image(client: Any, tag: str, rootfs: str, context: Path, log: Log) -> None:
