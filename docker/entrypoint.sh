@@ -470,15 +470,18 @@ clean_state() {
         for entry in "$RUNNER_ROOT"/.[!.]* "$RUNNER_ROOT"/..?* "$RUNNER_ROOT"/*; do
             [[ -e $entry || -L $entry ]] || continue
             name=${entry##*/}
+            [[ $name == _work ]] && continue
             grep -qxF -- "$name" "$RUNNER_HOME_MANIFEST" || rm -rf -- "$entry"
         done
     fi
     rm -rf -- "$RUNNER_ROOT/.runner" "$RUNNER_ROOT/.credentials" "$RUNNER_ROOT/.credentials_rsaparams" \
         "$RUNNER_ROOT/_diag"
-    if [[ -d $RUNNER_ROOT/_work ]]; then
-        find "$RUNNER_ROOT/_work" -mindepth 1 -delete
-    fi
-    find /tmp /var/tmp -mindepth 1 -delete 2>/dev/null || true
+    # Emptied rather than removed: the fleet mounts a tmpfs on the work directory and on /tmp.
+    local directory
+    for directory in "$RUNNER_ROOT/_work" /tmp /var/tmp; do
+        [[ -d $directory ]] && find "$directory" -mindepth 1 -delete
+    done
+    return 0
 }
 
 # Jobs get passwordless sudo only when the stack opts in: the runner user's sudo group membership
