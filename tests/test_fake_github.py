@@ -836,3 +836,42 @@ def test_job_record_shape(world: FakeGitHub) -> None:
     job = world.queue_job(f"{ORG}/coach", ["linux"], "echo hi")
     assert isinstance(job, Job) and job.as_json()["status"] == "queued", job
     assert world.jobs == [job], "fake.jobs should list the queued job"
+
+
+def test_runner_labels_endpoints(world: FakeGitHub, api: httpx.Client) -> None:
+    runner_id = _jit(api, "labelled", ["self-hosted", "gpu"]).json()["runner"]["id"]
+    base = f"/repos/{ORG}/coach/actions/runners"
+    repo_runner = _jit(api, "repo-labelled", ["self-hosted"], prefix=f"/repos/{ORG}/coach")
+    path = f"/orgs/{ORG}/actions/runners/{runner_id}/labels"
+    listed = api.get(path).json()
+    _valid(models.OrgsOrgActionsRunnersRunnerIdLabelsGetResponse200, listed, "runner labels")
+    added = api.post(path, json={"labels": ["big"]}).json()
+    assert [lb["name"] for lb in added["labels"]] == ["self-hosted", "gpu", "big"], added
+    replaced = api.put(path, json={"labels": ["small"]}).json()
+    assert [lb["name"] for lb in replaced["labels"]] == ["self-hosted", "small"], (
+        f"PUT keeps read-only labels and replaces custom ones: {replaced}"
+    )
+    removed = api.delete(f"{path}/small")
+    _valid(models.OrgsOrgActionsRunnersRunnerIdLabelsDeleteResponse200, removed.json(), "rm")
+    assert api.delete(f"{path}/self-hosted").status_code == 422, "read-only labels stay"
+    assert api.delete(f"{path}/absent").status_code == 404, "an absent label is 404"
+    repo_id = repo_runner.json()["runner"]["id"]
+    assert api.get(f"{base}/{repo_id}/labels").status_code == 200, "repo runner labels"
+    assert api.get(f"{base}/{runner_id}/labels").status_code == 404, (
+        "an org runner is not visible under a repository"
+    )
+
+
+def test_a_job_whose_runner_is_removed_fails_and_is_never_rerun(
+    world: FakeGitHub, api: httpx.Client
+) -> None:
+    runner = _standin(world, api, "vanishing")
+    spare = _standin(world, api, "spare")
+    job = world.queue_job(f"{ORG}/coach", ["linux"])
+    assert runner.next(wait=5) is not None, "the first runner should take the job"
+    world.delete_runner(next(r for r in world.runners if r.name == "vanishing"))
+    assert job.status == "completed" and job.conclusion == "failure", (
+        f"a job whose runner vanished should fail: {job}"
+    )
+    assert spare.next(wait=0.2) is None, "the failed job must not be handed out again"
+    assert job.assignments == 1, f"handed out once only: {job}"

@@ -452,8 +452,17 @@ class FakeGitHub:
             if names.get(runner.name.lower()) == runner.id:
                 del names[runner.name.lower()]
             self.runners_by_credential.pop(runner.credential_fingerprint, None)
+            job = self.jobs_by_id.get(runner.job_id) if runner.job_id is not None else None
+            if job is not None and job.status == "in_progress":
+                # GitHub fails a job whose runner vanished; it never hands it to another runner.
+                job.status = "completed"
+                job.conclusion = "failure"
+                job.output = "The runner was removed before it reported a result."
+                job.completed_at = time.time()
             runner.status = "offline"
             runner.session_id = None
+            runner.busy = False
+            runner.job_id = None
             self.changed.notify_all()
 
     # ----------------------------------------------------------------------------- jobs

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import jwt
 
@@ -342,6 +342,9 @@ class Handler(BaseHTTPRequestHandler):
     """Turns one HTTP request into a routed call; every method goes through ``_handle``."""
 
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, each keep-alive answer would
+    # wait ~40 ms for the client's delayed ACK.
+    disable_nagle_algorithm = True
     server_version = "GitHub.com"
     sys_version = ""
 
@@ -408,7 +411,7 @@ class Handler(BaseHTTPRequestHandler):
                 found = candidate.pattern.match(req.path)
                 if found:
                     matched = candidate
-                    req.params = found.groupdict()
+                    req.params = {k: unquote(v) for k, v in found.groupdict().items()}
                     break
         if not is_github:
             if matched is None:

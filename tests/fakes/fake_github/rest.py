@@ -226,6 +226,50 @@ def _downloads(req: Request, scope: Scope) -> Response:
     return Response(200, shapes.runner_downloads(req.base))
 
 
+def _labels_answer(runner: Runner) -> Response:
+    labels = shapes.runner(runner)["labels"]
+    return Response(200, {"total_count": len(labels), "labels": labels})
+
+
+def _list_labels(req: Request, scope: Scope) -> Response:
+    with req.fake.lock:
+        return _labels_answer(scope.runner())
+
+
+def _change_labels(req: Request, scope: Scope) -> Response:
+    """POST adds custom labels, PUT replaces them; read-only labels always stay."""
+    names = req.json().get("labels")
+    if (
+        not isinstance(names, list)
+        or not all(isinstance(n, str) and n.strip() and "," not in n for n in names)
+        or len(names) > MAX_LABELS
+        or (req.method == "POST" and not names)
+    ):
+        raise validation_failed("Invalid input: labels must be an array of label names", "labels")
+    with req.fake.lock:
+        runner = scope.runner()
+        keep = [lb.name for lb in runner.labels if lb.type == "read-only"]
+        if req.method == "POST":
+            keep += [lb.name for lb in runner.labels if lb.type == "custom"]
+        runner.labels = req.fake.label_objects([*keep, *names])
+        req.fake.changed.notify_all()
+        return _labels_answer(runner)
+
+
+def _delete_label(req: Request, scope: Scope) -> Response:
+    with req.fake.lock:
+        runner = scope.runner()
+        name = req.params["name"].lower()
+        label = next((lb for lb in runner.labels if lb.name.lower() == name), None)
+        if label is None:
+            raise not_found()
+        if label.type == "read-only":
+            raise validation_failed(f"Cannot remove read-only label {label.name}", "name")
+        runner.labels = [lb for lb in runner.labels if lb is not label]
+        req.fake.changed.notify_all()
+        return _labels_answer(runner)
+
+
 def _register_runner_routes() -> None:
     for prefix, scope_fn in PREFIXES:
 
@@ -243,6 +287,10 @@ def _register_runner_routes() -> None:
         route("GET", prefix)(bind(_list_runners))
         route("GET", f"{prefix}/{{runner_id}}")(bind(_get_runner))
         route("DELETE", f"{prefix}/{{runner_id}}")(bind(_delete_runner))
+        route("GET", f"{prefix}/{{runner_id}}/labels")(bind(_list_labels))
+        route("POST", f"{prefix}/{{runner_id}}/labels")(bind(_change_labels))
+        route("PUT", f"{prefix}/{{runner_id}}/labels")(bind(_change_labels))
+        route("DELETE", f"{prefix}/{{runner_id}}/labels/{{name}}")(bind(_delete_label))
 
 
 _register_runner_routes()
