@@ -545,7 +545,11 @@ CASES: list[Case] = [
 ]
 
 
-@pytest.mark.parametrize(("policy_name", "resource_type", "build", "expected"), CASES)
+@pytest.mark.parametrize(
+    ("policy_name", "resource_type", "build", "expected"),
+    CASES,
+    ids=[f"{case[0]}:{case[3]}" for case in CASES],
+)
 def test_non_compliant_resource_is_reported(
     policy_name: str, resource_type: str, build: Callable[[], Props], expected: str
 ) -> None:
