@@ -574,7 +574,7 @@ def test_one_job_is_taken_exactly_once_by_competing_runners(
     got: list[dict[str, Any] | None] = [None] * len(runners)
 
     def poll(index: int) -> None:
-        got[index] = runners[index].next(wait=2)
+        got[index] = runners[index].next(wait=1)
 
     threads = [threading.Thread(target=poll, args=(i,)) for i in range(len(runners))]
     for thread in threads:
@@ -875,3 +875,18 @@ def test_a_job_whose_runner_is_removed_fails_and_is_never_rerun(
     )
     assert spare.next(wait=0.2) is None, "the failed job must not be handed out again"
     assert job.assignments == 1, f"handed out once only: {job}"
+
+
+def test_repository_runner_endpoints_match_github(world: FakeGitHub, api: httpx.Client) -> None:
+    prefix = f"/repos/{ORG}/coach"
+    made = _jit(api, "repo-shape", ["self-hosted"], prefix=prefix)
+    assert made.status_code == 201, f"repo generate-jitconfig should be 201: {made.text}"
+    _valid(models.OrgsOrgActionsRunnersGenerateJitconfigPostResponse201, made.json(), "repo jit")
+    listing = api.get(f"{prefix}/actions/runners").json()
+    _valid(models.ReposOwnerRepoActionsRunnersGetResponse200, listing, "repo runner list")
+    assert [r["name"] for r in listing["runners"]] == ["repo-shape"], listing
+    assert api.get(f"/orgs/{ORG}/actions/runners").json()["total_count"] == 0, (
+        "a repository runner must not be listed among the organization's runners"
+    )
+    for item in api.get(f"{prefix}/actions/runners/downloads").json():
+        _valid(models.RunnerApplication, item, "repo runner download")
