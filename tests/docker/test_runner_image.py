@@ -93,6 +93,7 @@ def runner(docker_client: Any, runner_image: str, world: World) -> Iterator[Star
         credential: str | None = None,
         registration: str = "jit",
         job_sudo: bool = False,
+        mode: str = "org",
         start: bool = True,
     ) -> RunnerContainer:
         if credential is None:
@@ -110,6 +111,8 @@ def runner(docker_client: Any, runner_image: str, world: World) -> Iterator[Star
             app_id=APP_ID,
             app_installation_id=INSTALLATION_ID,
             job_sudo=job_sudo,
+            mode=mode,
+            repository="allowed" if mode == "repo" else None,
         )
         container = RunnerContainer(docker_client, settings, credential)
         made.append(container)
@@ -388,4 +391,25 @@ def test_registration_token_path_runs_a_job_and_removes_the_runner(
     assert world.fake.count("POST", r"/actions/runners/registration-token$", 201) == 1, (
         "expected one registration token"
     )
+    assert_no_registrations_left(world, container)
+
+
+def test_repository_runner_takes_only_its_repositorys_jobs(
+    world: World, runner: StartRunner
+) -> None:
+    repo_token = "ghp_" + secrets.token_hex(18)
+    world.fake.add_token(repo_token, scopes=["repo"])
+    outsider_job = world.fake.queue_job(OTHER_REPO, list(LABELS), "echo outsider")
+    container = runner(mode="repo", credential=repo_token)
+    registered = online_runner(world.fake, container)
+    expected_scope = ("repo", str(world.fake.repo(ALLOWED_REPO).id))
+    assert registered.scope == expected_scope, (
+        f"expected a runner of {ALLOWED_REPO} {expected_scope}, got {registered.scope}"
+    )
+    job = world.fake.queue_job(ALLOWED_REPO, list(LABELS), "echo repo-job")
+    assert world.fake.wait_for_job(job, timeout=30).conclusion == "success", (
+        f"expected the repository's job to succeed\n{container.logs()}"
+    )
+    assert container.wait(timeout=30) == 0, f"expected exit 0\n{container.logs()}"
+    assert outsider_job.assignments == 0, f"expected {OTHER_REPO}'s job never to be handed out"
     assert_no_registrations_left(world, container)
