@@ -14,15 +14,13 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import jwt
 
+from .core import Call, FakeGitHub
 from .state import App, Token, fingerprint
-
-if TYPE_CHECKING:
-    from .core import FakeGitHub
 
 API_VERSION = "2022-11-28"
 DOCS = "https://docs.github.com/rest"
@@ -482,6 +480,11 @@ class Handler(BaseHTTPRequestHandler):
         else:
             payload = json.dumps(body).encode()
             content_type = "application/json; charset=utf-8"
+        # Logged before the answer leaves, so a client that reads the log after the answer
+        # always finds its own call there.
+        req.fake.log_call(
+            Call(req.method, req.path, req.query, response.status, time.time(), req.credential)
+        )
         self.send_response(response.status)
         if content_type:
             self.send_header("Content-Type", content_type)
@@ -495,8 +498,3 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if req.method != "HEAD" and payload:
             self.wfile.write(payload)
-        from .core import Call
-
-        req.fake.log_call(
-            Call(req.method, req.path, req.query, response.status, time.time(), req.credential)
-        )
