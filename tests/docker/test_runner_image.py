@@ -37,6 +37,8 @@ LABELS = ("self-hosted", "Linux", "X64", "fleet")
 APP_ID = 4242
 INSTALLATION_ID = 777
 EXIT_REFUSED = next(code for code, text in EXIT_CODES.items() if "401" in text)
+EXIT_BAD_SETTING = next(code for code, text in EXIT_CODES.items() if "setting" in text)
+EXIT_BAD_CREDENTIAL = next(code for code, text in EXIT_CODES.items() if "credential file" in text)
 
 
 def unrelated_private_key() -> str:
@@ -94,6 +96,7 @@ def runner(docker_client: Any, runner_image: str, world: World) -> Iterator[Star
         registration: str = "jit",
         job_sudo: bool = False,
         mode: str = "org",
+        env_overrides: dict[str, str] | None = None,
         start: bool = True,
     ) -> RunnerContainer:
         if credential is None:
@@ -114,6 +117,7 @@ def runner(docker_client: Any, runner_image: str, world: World) -> Iterator[Star
             mode=mode,
             repository="allowed" if mode == "repo" else None,
         )
+        settings.create_kwargs["environment"].update(env_overrides or {})
         container = RunnerContainer(docker_client, settings, credential)
         made.append(container)
         if start:
@@ -413,3 +417,43 @@ def test_repository_runner_takes_only_its_repositorys_jobs(
     assert container.wait(timeout=30) == 0, f"expected exit 0\n{container.logs()}"
     assert outsider_job.assignments == 0, f"expected {OTHER_REPO}'s job never to be handed out"
     assert_no_registrations_left(world, container)
+
+
+def test_taken_runner_name_is_replaced_by_a_new_one(world: World, runner: StartRunner) -> None:
+    path = rf"^/orgs/{ORG}/actions/runners/generate-jitconfig$"
+    world.fake.inject(path, "POST", [(409, {}, {"message": "Already exists"})])
+    container = runner()
+    online_runner(world.fake, container)
+    assert world.fake.count("POST", path) == 2, "expected one 409 and one successful retry"
+    assert "is taken; picking another" in container.logs(), (
+        f"expected the log to say the name was taken:\n{container.logs()}"
+    )
+    container.signal("SIGTERM")
+    assert container.wait(timeout=15) == 0, f"expected a clean stop\n{container.logs()}"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "credential", "code", "named"),
+    [
+        ({"FLEET_MODE": "enterprise"}, None, EXIT_BAD_SETTING, "FLEET_MODE"),
+        ({"FLEET_RUNNER_GROUP_ID": "fleet"}, None, EXIT_BAD_SETTING, "FLEET_RUNNER_GROUP_ID"),
+        ({"FLEET_LABELS": "self-hosted,,x"}, None, EXIT_BAD_SETTING, "FLEET_LABELS"),
+        ({"FLEET_API_URL": "http://api.example.test"}, None, EXIT_BAD_SETTING, "FLEET_API_URL"),
+        ({}, "  \n", EXIT_BAD_CREDENTIAL, "FLEET_AUTH=token"),
+        ({"FLEET_CREDENTIAL_FILE": "/run/fleet/absent"}, None, EXIT_BAD_CREDENTIAL, "missing"),
+    ],
+)
+def test_bad_input_exits_with_its_code_and_names_it(
+    world: World,
+    runner: StartRunner,
+    overrides: dict[str, str],
+    credential: str | None,
+    code: int,
+    named: str,
+) -> None:
+    container = runner(env_overrides=overrides, credential=credential)
+    exit_code = container.wait(timeout=10)
+    log = container.logs()
+    assert exit_code == code, f"expected exit {code} ({EXIT_CODES[code]}), got {exit_code}\n{log}"
+    assert named in log, f"expected the error to name {named}:\n{log}"
+    assert not world.fake.calls, f"expected no GitHub call on bad input, saw {world.fake.calls}"
