@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
@@ -30,6 +30,11 @@ MAX_LABEL_LENGTH: Final = 100
 #: The prefix plus "-<repository>-<n>-<8 hex>" must stay a valid runner and container name.
 MAX_PREFIX_LENGTH: Final = 32
 DEFAULT_GROUP_NAMES: Final = frozenset({"default"})
+ENGINES: Final = ("docker", "swarm", "kubernetes")
+#: Swarm service names are DNS labels.
+MAX_SERVICE_NAME_LENGTH: Final = 63
+#: actions-runner-controller's charts (gha-runner-scale-set and its controller), released together.
+DEFAULT_ARC_CHART_VERSION: Final = "0.14.2"
 
 _PREFIX_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 _REPO_NAME_RE = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
@@ -39,6 +44,8 @@ _CPUS_RE = re.compile(r"^\d+(?:\.\d{1,3})?$")
 _VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
 _WORKFLOW_RE = re.compile(r"^[A-Za-z0-9-]+/[A-Za-z0-9._-]+/\.github/workflows/[^@\s]+\.ya?ml@\S+$")
 _DOCKER_HOST_RE = re.compile(r"^(unix|ssh|tcp)://\S+$")
+_CONSTRAINT_RE = re.compile(r"^[A-Za-z0-9._-]+(?:\.[A-Za-z0-9._-]+)*\s*(==|!=)\s*\S+$")
+_K8S_NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
 
 class FleetSettings(BaseModel):
@@ -189,6 +196,46 @@ class FleetSettings(BaseModel):
         alias="jobSudo",
         description="Give jobs passwordless sudo inside their container (drops no-new-privileges).",
     )
+    engine: Literal["docker", "swarm", "kubernetes"] = Field(
+        "docker",
+        description="Where runners run: 'docker' (containers on one Docker host), 'swarm' (a "
+        "Swarm service, a new container per job) or 'kubernetes' (actions-runner-controller).",
+    )
+    swarm_placement_constraints: tuple[str, ...] = Field(
+        ("node.platform.os==linux",),
+        alias="swarmPlacementConstraints",
+        description="swarm: which nodes may run runners, e.g. 'node.labels.runners==true' or "
+        "'node.role==worker' (the default also allows managers, so a one-node swarm works).",
+    )
+    kubernetes_namespace: str = Field(
+        "",
+        alias="kubernetesNamespace",
+        description="kubernetes: namespace of the runner scale sets and the credential Secret; "
+        "default '<namePrefix>-runners', so the org and repo stacks can share a cluster.",
+    )
+    kubernetes_controller_namespace: str = Field(
+        "",
+        alias="kubernetesControllerNamespace",
+        description="kubernetes: namespace of this stack's actions-runner-controller, which "
+        "watches only kubernetesNamespace; default '<namePrefix>-arc'.",
+    )
+    arc_chart_version: str = Field(
+        DEFAULT_ARC_CHART_VERSION,
+        alias="arcChartVersion",
+        description="kubernetes: pinned version of the gha-runner-scale-set(-controller) charts.",
+    )
+    kubernetes_container_mode: Literal["none", "dind", "kubernetes-novolume"] = Field(
+        "none",
+        alias="kubernetesContainerMode",
+        description="kubernetes: 'none' (no container jobs), 'dind' (a privileged Docker-in-"
+        "Docker sidecar; needs allowHostDockerAccess) or 'kubernetes-novolume' (job containers "
+        "as pods).",
+    )
+    kubernetes_min_runners: int = Field(
+        0,
+        alias="kubernetesMinRunners",
+        description="kubernetes: idle runners kept warm per scale set; runnerCount is the maximum.",
+    )
 
     @property
     def prefix(self) -> str:
@@ -208,6 +255,16 @@ class FleetSettings(BaseModel):
     @property
     def runner_base_image(self) -> str:
         return self.base_image or f"{OFFICIAL_RUNNER_IMAGE}:{self.runner_version}"
+
+    @property
+    def runner_namespace(self) -> str:
+        """kubernetes: the effective namespace of the scale sets."""
+        return self.kubernetes_namespace or f"{self.prefix}-runners"
+
+    @property
+    def controller_namespace(self) -> str:
+        """kubernetes: the effective namespace of the controller."""
+        return self.kubernetes_controller_namespace or f"{self.prefix}-arc"
 
     def runners_per_repository(self) -> dict[str, int]:
         """repo mode: runner count for each repository, in config order."""
@@ -247,7 +304,13 @@ class ConfigError(Exception):
 
 # Keys by the kind of value the engine hands over as a string.
 _LIST_KEYS: Final = frozenset(
-    {"allowedRepositories", "selectedWorkflows", "repositories", "labels"}
+    {
+        "allowedRepositories",
+        "selectedWorkflows",
+        "repositories",
+        "labels",
+        "swarmPlacementConstraints",
+    }
 )
 _MAP_KEYS: Final = frozenset({"repositoryIds", "repositoryRunnerCounts"})
 _INT_KEYS: Final = frozenset(
@@ -257,6 +320,7 @@ _INT_KEYS: Final = frozenset(
         "runnerCount",
         "pidsLimit",
         "logMaxFiles",
+        "kubernetesMinRunners",
     }
 )
 _BOOL_KEYS: Final = frozenset(
@@ -271,6 +335,17 @@ _ORG_ONLY: Final = (
     "selectedWorkflows",
 )
 _REPO_ONLY: Final = ("repositories", "repositoryRunnerCounts")
+#: Keys that only mean something under one engine, by engine.
+_ENGINE_ONLY: Final = {
+    "swarm": ("swarmPlacementConstraints",),
+    "kubernetes": (
+        "kubernetesNamespace",
+        "kubernetesControllerNamespace",
+        "arcChartVersion",
+        "kubernetesContainerMode",
+        "kubernetesMinRunners",
+    ),
+}
 SECRET_KEYS: Final = frozenset({"githubCredential"})
 
 
@@ -282,6 +357,21 @@ def config_keys() -> dict[str, str]:
             continue
         keys[field.alias or name] = field.description or ""
     return keys
+
+
+def swarm_service_name(prefix: str, repository: str | None) -> str:
+    """The Swarm service of one fleet: '<prefix>' (org) or '<prefix>-<repository>' (repo).
+
+    Service names are DNS labels, so characters other than letters and digits become '-'.
+    """
+    if not repository:
+        return prefix
+    return f"{prefix}-{re.sub(r'[^A-Za-z0-9]+', '-', repository).strip('-')}"
+
+
+def scale_set_name(prefix: str, repository: str | None) -> str:
+    """The runner scale set (and Helm release) of one fleet: a lowercase DNS label."""
+    return swarm_service_name(prefix, repository).lower()
 
 
 def _bare_name(repository: str) -> str:
@@ -653,6 +743,187 @@ def _validate(values: dict[str, Any], stack: str, problems: list[Problem]) -> No
         )
 
 
+def _explicitly_set(values: dict[str, Any], key: str) -> bool:
+    """Whether a key holds something other than its declared default."""
+    if values.get(key) is None:
+        return False
+    for name, field in FleetSettings.model_fields.items():
+        if (field.alias or name) == key:
+            default = field.default
+            value = values[key]
+            return (list(value) if isinstance(value, list) else value) != (
+                list(default) if isinstance(default, tuple) else default
+            )
+    return False
+
+
+def _validate_engine(values: dict[str, Any], stack: str, problems: list[Problem]) -> None:
+    """The fleet engine, its own keys, and what each engine cannot do; appends to problems."""
+    engine = values.get("engine", "docker")
+    if engine not in ENGINES:
+        problems.append(
+            Problem(
+                "engine",
+                f"is {engine!r}",
+                f"use one of {', '.join(repr(e) for e in ENGINES)}, e.g. "
+                "pulumi config set engine swarm",
+            )
+        )
+        return
+    for owner, keys in _ENGINE_ONLY.items():
+        if owner == engine:
+            continue
+        for key in keys:
+            if _explicitly_set(values, key):
+                problems.append(
+                    Problem(
+                        key,
+                        f"is a {owner}-engine key but engine is '{engine}'",
+                        f"remove it (pulumi config rm {key} --stack {stack}) or set engine to "
+                        f"'{owner}'",
+                    )
+                )
+
+    if engine == "swarm":
+        if values.get("privileged") is True:
+            problems.append(
+                Problem(
+                    "privileged",
+                    "Swarm services cannot run privileged containers",
+                    "drop privileged, or use engine 'docker' for privileged runners",
+                )
+            )
+        constraints = values.get("swarmPlacementConstraints")
+        if isinstance(constraints, list):
+            if not constraints:
+                problems.append(
+                    Problem(
+                        "swarmPlacementConstraints",
+                        "is empty, so runners could land on any node",
+                        "name the runner nodes, e.g. 'node.labels.runners==true'",
+                    )
+                )
+            for constraint in constraints:
+                if not _CONSTRAINT_RE.match(constraint):
+                    problems.append(
+                        Problem(
+                            "swarmPlacementConstraints",
+                            f"'{constraint}' is not a placement constraint",
+                            "use 'attribute==value' or 'attribute!=value', e.g. "
+                            "'node.role==worker'",
+                        )
+                    )
+        _validate_fleet_names(values, problems, "Swarm service", swarm_service_name, 63)
+
+    if engine == "kubernetes":
+        for key in ("dockerHost", "dockerAccess", "privileged"):
+            if _explicitly_set(values, key):
+                problems.append(
+                    Problem(
+                        key,
+                        "is a Docker-host setting; the kubernetes engine has no Docker host",
+                        f"remove it (pulumi config rm {key} --stack {stack}); for jobs that "
+                        "run containers set kubernetesContainerMode",
+                    )
+                )
+        if values.get("registration") == "token":
+            problems.append(
+                Problem(
+                    "registration",
+                    "actions-runner-controller registers runners just in time itself",
+                    "keep registration 'jit' with engine 'kubernetes'",
+                )
+            )
+        for key in ("kubernetesNamespace", "kubernetesControllerNamespace"):
+            namespace = values.get(key)
+            if isinstance(namespace, str) and namespace and not _K8S_NAME_RE.match(namespace):
+                problems.append(
+                    Problem(
+                        key,
+                        f"'{namespace}' is not a Kubernetes namespace name",
+                        "use lowercase letters, digits and '-', at most 63 characters",
+                    )
+                )
+        _validate_fleet_names(values, problems, "runner scale set", scale_set_name, 53)
+        version = values.get("arcChartVersion")
+        if isinstance(version, str) and not _VERSION_RE.match(version):
+            problems.append(
+                Problem(
+                    "arcChartVersion",
+                    f"'{version}' is not a pinned chart version",
+                    f"pin an exact version, e.g. '{DEFAULT_ARC_CHART_VERSION}'",
+                )
+            )
+        container_mode = values.get("kubernetesContainerMode")
+        modes = ("none", "dind", "kubernetes-novolume")
+        if container_mode is not None and container_mode not in modes:
+            problems.append(
+                Problem(
+                    "kubernetesContainerMode",
+                    f"is {container_mode!r}",
+                    f"use one of {', '.join(repr(m) for m in modes)}",
+                )
+            )
+        elif container_mode == "dind" and values.get("allowHostDockerAccess") is not True:
+            problems.append(
+                Problem(
+                    "kubernetesContainerMode",
+                    "'dind' runs a privileged Docker daemon beside every runner, but "
+                    "allowHostDockerAccess is not set",
+                    "set allowHostDockerAccess to true if you accept that, or use "
+                    "'kubernetes-novolume'",
+                )
+            )
+        minimum = values.get("kubernetesMinRunners")
+        count = values.get("runnerCount", 2)
+        if isinstance(minimum, int) and minimum < 0:
+            problems.append(Problem("kubernetesMinRunners", f"is {minimum}", "use 0 or more"))
+        elif isinstance(minimum, int) and isinstance(count, int) and minimum > max(count, 0):
+            problems.append(
+                Problem(
+                    "kubernetesMinRunners",
+                    f"is {minimum}, above runnerCount ({count}), the scale set's maximum",
+                    "lower kubernetesMinRunners or raise runnerCount",
+                )
+            )
+
+
+def _validate_fleet_names(
+    values: dict[str, Any],
+    problems: list[Problem],
+    kind: str,
+    naming: Callable[[str, str | None], str],
+    limit: int,
+) -> None:
+    """repo mode: every repository's service or scale set name is a distinct, short DNS label."""
+    if values.get("mode") != "repo" or not isinstance(values.get("repositories"), list):
+        return
+    prefix = values.get("namePrefix") or "gha-<stack>"
+    seen: dict[str, str] = {}
+    for entry in values["repositories"]:
+        if not isinstance(entry, str):
+            continue
+        fleet = naming(prefix, _bare_name(entry))
+        if len(fleet) > limit:
+            problems.append(
+                Problem(
+                    "repositories",
+                    f"the {kind} for '{entry}' would be named '{fleet}', longer than {limit} "
+                    "characters",
+                    "shorten namePrefix",
+                )
+            )
+        elif fleet.lower() in seen:
+            problems.append(
+                Problem(
+                    "repositories",
+                    f"'{entry}' and '{seen[fleet.lower()]}' would share the {kind} '{fleet}'",
+                    "give the stack one of them only, or use engine 'docker'",
+                )
+            )
+        seen.setdefault(fleet.lower(), entry)
+
+
 def load_settings(
     stack: str, raw_config: Mapping[str, Any], secret_keys: Collection[str] | None = None
 ) -> FleetSettings:
@@ -686,6 +957,7 @@ def load_settings(
                 )
             )
     _validate(values, stack, problems)
+    _validate_engine(values, stack, problems)
     if problems:
         raise ConfigError(stack, problems)
 
@@ -693,7 +965,7 @@ def load_settings(
     for key in _SIZE_KEYS:
         if key in data:
             data[key] = parse_size_mb(data[key])
-    for key in ("allowedRepositories", "repositories"):
+    for key in ("allowedRepositories", "repositories", "swarmPlacementConstraints"):
         if key in data:
             data[key] = tuple(data[key])
     for key in ("repositoryIds", "repositoryRunnerCounts"):

@@ -1,4 +1,4 @@
-"""The one place that builds the GitHub and Docker providers, from validated settings.
+"""The one place that builds the GitHub, Docker and Kubernetes providers, from validated settings.
 
 Components receive providers through ``ResourceOptions``; nothing else reads credentials. The
 credential enters the GitHub provider as a secret Output, so Pulumi encrypts it in state.
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_docker as docker
 import pulumi_github as github
+import pulumi_kubernetes as kubernetes
 
 from components.config import FleetSettings
 
@@ -18,7 +19,10 @@ from components.config import FleetSettings
 @dataclass(frozen=True)
 class Providers:
     github: github.Provider
-    docker: docker.Provider
+    #: The Docker host (engines 'docker' and 'swarm'); None under 'kubernetes'.
+    docker: docker.Provider | None
+    #: The cluster of the current kubeconfig context (engine 'kubernetes' only).
+    kubernetes: kubernetes.Provider | None = None
 
 
 def github_base_url(api_url: str) -> str:
@@ -43,5 +47,9 @@ def build_providers(settings: FleetSettings, credential: pulumi.Output[str]) -> 
         app_auth=app_auth,
         token=None if settings.uses_app else credential,
     )
+    if settings.engine == "kubernetes":
+        return Providers(
+            github=github_provider, docker=None, kubernetes=kubernetes.Provider("kubernetes")
+        )
     docker_provider = docker.Provider("docker", host=settings.docker_host or None)
     return Providers(github=github_provider, docker=docker_provider)
