@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -55,8 +56,25 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-stdout = Console(highlight=False, soft_wrap=True)
-stderr = Console(stderr=True, highlight=False)
+#: Width when stdout is not a terminal (cron mail, pipes): wide enough that no name is cut.
+PIPE_WIDTH = 200
+
+
+class _Consoles:
+    """rich consoles made on first use, so they bind to the streams of the moment (tests swap
+    them) and pick a wide layout when the output is not a terminal."""
+
+    @property
+    def out(self) -> Console:
+        tty = sys.stdout.isatty()
+        return Console(highlight=False, width=None if tty else PIPE_WIDTH, soft_wrap=not tty)
+
+    @property
+    def err(self) -> Console:
+        return Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
+
+
+_consoles = _Consoles()
 
 StackOption = Annotated[
     str, typer.Option("--stack", "-s", help="Pulumi stack name (a Pulumi.<stack>.yaml file).")
@@ -91,7 +109,7 @@ def _one_line_errors() -> Iterator[None]:
     try:
         yield
     except RunnerctlError as error:
-        stderr.print(f"runnerctl: error: {escape(str(error))}", soft_wrap=True)
+        _consoles.err.print(f"runnerctl: error: {escape(str(error))}", soft_wrap=True)
         raise typer.Exit(error.exit_code) from None
 
 
@@ -117,7 +135,7 @@ def _root(
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
 ) -> None:
     if version:
-        stdout.print(f"runnerctl {__version__}")
+        _consoles.out.print(f"runnerctl {__version__}")
         raise typer.Exit(0)
 
 
@@ -174,18 +192,18 @@ def _age(seconds: int | None) -> str:
 
 
 def _print_status(data: dict[str, Any]) -> None:
-    stdout.print(
+    _consoles.out.print(
         f"Stack [bold]{data['stack']}[/] ({data['mode']} mode, {data['organization']}): "
         f"{data['online_runners']} of {data['expected_runners']} runners online"
     )
     group = data["group"]
     if group is not None:
         repos = ", ".join(group["repositories"]) or "none"
-        stdout.print(
+        _consoles.out.print(
             f"Runner group {escape(group['name'])} (id {group['id']}, visibility "
             f"{group['visibility']}); allowed repositories: {escape(repos)}"
         )
-    table = Table(show_lines=False, pad_edge=False)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for column in ("runner", "status", "busy", "container", "state", "restarts", "uptime", "image"):
         table.add_column(column)
     table.add_column("flags")
@@ -202,13 +220,13 @@ def _print_status(data: dict[str, Any]) -> None:
             escape(row["image"] or "-"),
             ", ".join(row["flags"]),
         )
-    stdout.print(table)
+    _consoles.out.print(table)
     if data["healthy"]:
-        stdout.print("[green]healthy[/]")
+        _consoles.out.print("[green]healthy[/]")
         return
-    stdout.print(f"[red]unhealthy[/]: {len(data['problems'])} problem(s)")
+    _consoles.out.print(f"[red]unhealthy[/]: {len(data['problems'])} problem(s)")
     for problem in data["problems"]:
-        stdout.print(f"  - {problem['kind']}: {escape(problem['message'])}")
+        _consoles.out.print(f"  - {problem['kind']}: {escape(problem['message'])}")
 
 
 # ------------------------------------------------------------------------------------ doctor
@@ -244,11 +262,11 @@ def doctor(
         marks = {"pass": "[green]ok  [/]", "warn": "[yellow]warn[/]", "fail": "[red]FAIL[/]"}
         for check in checks:
             mark = marks.get(check.status, "[dim]skip[/]")
-            stdout.print(f"{mark} {check.name}: {escape(check.detail)}")
+            _consoles.out.print(f"{mark} {check.name}: {escape(check.detail)}")
             if check.fix and check.status in ("fail", "warn"):
-                stdout.print(f"     fix: {escape(check.fix)}")
+                _consoles.out.print(f"     fix: {escape(check.fix)}")
         failed = sum(1 for check in checks if check.status == "fail")
-        stdout.print("[green]ready for pulumi up[/]" if healthy else f"[red]{failed} failed[/]")
+        _consoles.out.print("[green]ready for pulumi up[/]" if healthy else f"[red]{failed} failed[/]")
     raise typer.Exit(0 if healthy else EXIT_UNHEALTHY)
 
 
@@ -285,15 +303,15 @@ def reap(
         verb = "deleted" if yes else "would delete"
         names = report.deleted if yes else report.would_delete
         for name in names:
-            stdout.print(f"{verb} {escape(name)}")
+            _consoles.out.print(f"{verb} {escape(name)}")
         for name, reason in report.kept:
-            stdout.print(f"kept {escape(name)}: {escape(reason)}")
+            _consoles.out.print(f"kept {escape(name)}: {escape(reason)}")
         for name, error in report.failed:
-            stdout.print(f"[red]failed[/] {escape(name)}: {escape(error)}")
+            _consoles.out.print(f"[red]failed[/] {escape(name)}: {escape(error)}")
         summary = f"{len(names)} runner(s) {verb}, {len(report.kept)} kept"
         if not yes and names:
             summary += "; re-run with --yes to delete"
-        stdout.print(summary)
+        _consoles.out.print(summary)
     raise typer.Exit(EXIT_UNHEALTHY if report.failed else 0)
 
 
@@ -338,18 +356,18 @@ def _rollout(
             except typer.Abort:
                 confirmed = False
             if not confirmed:
-                stderr.print("runnerctl: aborted; nothing changed")
+                _consoles.err.print("runnerctl: aborted; nothing changed")
                 raise typer.Exit(EXIT_UNHEALTHY)
 
         def on_output(line: str) -> None:
-            stderr.print(escape(line.rstrip("\n")), soft_wrap=True)
+            _consoles.err.print(escape(line.rstrip("\n")), soft_wrap=True)
 
         progress = Progress(
             TextColumn("waiting for runners of '{task.fields[stack]}' to come online"),
             BarColumn(),
             TextColumn("{task.completed:.0f}/{task.total:.0f}"),
             TimeElapsedColumn(),
-            console=stderr,
+            console=_consoles.err,
             transient=False,
         )
         task = progress.add_task(
@@ -379,7 +397,7 @@ def _rollout(
         _emit_json(report.as_json())
     else:
         verb = "destroyed" if retire == "destroy" else "scaled to zero"
-        stdout.print(
+        _consoles.out.print(
             f"{direction} done: stack '{target_stack}' has {report.online} runners online; "
             f"stack '{retire_stack}' {verb}"
         )
@@ -492,12 +510,12 @@ def main(argv: list[str] | None = None) -> int:
         code = done.code
         return code if isinstance(code, int) else (0 if code is None else EXIT_UNHEALTHY)
     except KeyboardInterrupt:
-        stderr.print("runnerctl: interrupted")
+        _consoles.err.print("runnerctl: interrupted")
         return 130
     except Exception as error:  # the promise is one line, even for our own bugs
         if os.environ.get("RUNNERCTL_DEBUG"):
             raise
-        stderr.print(
+        _consoles.err.print(
             f"runnerctl: internal error: {type(error).__name__}: {escape(str(error))} "
             "(set RUNNERCTL_DEBUG=1 for a traceback)"
         )
