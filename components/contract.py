@@ -1,9 +1,9 @@
 """The one documented contract between the RunnerFleet component and the runner image.
 
 The fleet hands the image everything it needs through the environment variables below plus one
-credential file. Nothing secret is ever an environment variable: the GitHub credential (a token, or a
-GitHub App private key in PEM form) is uploaded to ``CREDENTIAL_PATH`` with mode 0400 owned by root,
-and ``docker/entrypoint.sh`` re-asserts that mode before anything else runs.
+credential file. Nothing secret is ever an environment variable: the GitHub credential (a token,
+or a GitHub App private key in PEM form) is uploaded to ``CREDENTIAL_PATH`` with mode 0400 owned by
+root, and ``docker/entrypoint.sh`` re-asserts that mode before anything else runs.
 
 ``docker/entrypoint.sh`` reads exactly these names; ``tests/test_contract.py`` fails when the two
 drift apart. The prefix ``FLEET_`` keeps clear of the ``RUNNER_*`` and ``GITHUB_*`` names that the
