@@ -266,7 +266,9 @@ def doctor(
             if check.fix and check.status in ("fail", "warn"):
                 _consoles.out.print(f"     fix: {escape(check.fix)}")
         failed = sum(1 for check in checks if check.status == "fail")
-        _consoles.out.print("[green]ready for pulumi up[/]" if healthy else f"[red]{failed} failed[/]")
+        _consoles.out.print(
+            "[green]ready for pulumi up[/]" if healthy else f"[red]{failed} failed[/]"
+        )
     raise typer.Exit(0 if healthy else EXIT_UNHEALTHY)
 
 

@@ -1,8 +1,9 @@
 """Pulumi through its Automation API: select a stack in the project, up, scale to zero, destroy.
 
 The Automation API runs the ``pulumi`` CLI found on PATH (the tests put a recording stand-in
-there). A missing CLI or a failed command becomes one ``PulumiError`` line; the engine's own output
-is streamed to ``on_output`` (runnerctl sends it to stderr) so the operator sees progress.
+there). A missing CLI (exit 3) or a failed command (exit 1) becomes one ``PulumiError`` line;
+the engine's own output is streamed to ``on_output`` (runnerctl sends it to stderr) so the
+operator sees progress.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class PulumiStack:
             action()
         except self._auto.CommandError as error:
             raise PulumiError(
-                f"pulumi {what} on stack {self.name} failed: {_last_line(error)}"
+                f"pulumi {what} on stack {self.name} failed: {_last_line(error)}", exit_code=1
             ) from None
 
     def up(self, on_output: Output) -> None:
