@@ -40,6 +40,7 @@ _PREFIX_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 _REPO_NAME_RE = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 _OWNER_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$")
 _SIZE_RE = re.compile(r"^(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[kmgt]?)i?b?$", re.IGNORECASE)
+_LABEL_RE = re.compile(r"^[A-Za-z0-9._:-]+$")
 _CPUS_RE = re.compile(r"^\d+(?:\.\d{1,3})?$")
 _VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
 _WORKFLOW_RE = re.compile(r"^[A-Za-z0-9-]+/[A-Za-z0-9._-]+/\.github/workflows/[^@\s]+\.ya?ml@\S+$")
@@ -435,8 +436,10 @@ def _check_label(label: str) -> str | None:
         return f"'{label}' contains a comma"
     if len(label) > MAX_LABEL_LENGTH:
         return f"'{label[:20]}...' is longer than {MAX_LABEL_LENGTH} characters"
-    if label != label.strip():
-        return f"'{label}' has leading or trailing spaces"
+    if not _LABEL_RE.match(label):
+        # The image's entrypoint refuses other characters; refusing them here keeps a bad label
+        # from reaching the host as a container that exits 64 in a loop.
+        return f"'{label}' has characters other than letters, digits, '.', '_', ':' and '-'"
     return None
 
 
@@ -652,7 +655,11 @@ def _validate(values: dict[str, Any], stack: str, problems: list[Problem]) -> No
             reason = _check_label(label)
             if reason:
                 problems.append(
-                    Problem("labels", f"label {reason}", "labels are 1-100 chars, no commas")
+                    Problem(
+                        "labels",
+                        f"label {reason}",
+                        "labels are 1-100 letters, digits, '.', '_', ':' or '-'",
+                    )
                 )
             elif label.lower() in lowered:
                 problems.append(

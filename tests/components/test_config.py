@@ -116,6 +116,7 @@ def test_credential_never_shows_in_repr() -> None:
         ("org", {"labels": ["x" * 101]}, "longer than 100 characters"),
         ("org", {"labels": [f"l{i}" for i in range(101)]}, "has 101 labels"),
         ("org", {"labels": ["gpu", "GPU"]}, "'GPU' is listed twice"),
+        ("org", {"labels": ["two words"]}, "'two words' has characters other than"),
         ("org", {"namePrefix": "Bad_Prefix"}, "namePrefix: 'Bad_Prefix' is not a valid"),
         ("org", {"namePrefix": "-leading"}, "namePrefix: '-leading' is not a valid"),
         ("org", {"namePrefix": "p" * 40}, "is not a valid container and runner name prefix"),
