@@ -5,8 +5,8 @@ permissions from the access-token answer, a classic token's scopes from ``X-OAut
 for fine-grained tokens which report neither, a harmless write probe: asking for a registration
 token, which expires unused within the hour); the organization exists; each repository exists,
 belongs to the organization and is private; the runner group name is free or already this
-stack's; the Docker host answers and the image is present or buildable; the runner version is
-not behind what GitHub serves. GitHub checks are skipped once the credential fails.
+stack's; the runner version is not behind what GitHub serves; the Docker host answers and the
+image is present or buildable. GitHub checks are skipped once the credential fails.
 
 The version rule: GitHub stops accepting a runner version about 30 days after a newer one is
 released, and the API gives no release dates, so one minor release behind the version GitHub
@@ -76,24 +76,50 @@ class Doctor:
             self.add(name, "fail", str(error), fix)
 
     def run(self) -> list[Check]:
-        credential_ok = self.check_credential()
-        github_checks: list[tuple[str, Callable[[], None]]] = [
-            ("permissions", self.check_permissions),
-            ("organization", self.check_organization),
-            ("repositories", self.check_repositories),
+        # Later GitHub checks need what earlier ones prove; a failure skips its dependants
+        # instead of repeating the same cause as more failures.
+        needs_runner_access = "needs runner permissions the credential lacks"
+        plan: list[tuple[str, Callable[[], None], dict[str, str]]] = [
+            ("permissions", self.check_permissions, {}),
+            ("organization", self.check_organization, {}),
+            (
+                "repositories",
+                self.check_repositories,
+                {"organization": "the organization does not exist"},
+            ),
         ]
         if self.settings.mode == "org":
-            github_checks.append(("runner group", self.check_group))
-        for name, step in github_checks:
-            if credential_ok:
-                self.guarded(name, "fix the credential or its access, then re-run doctor", step)
-            else:
+            plan.append(
+                (
+                    "runner group",
+                    self.check_group,
+                    {
+                        "organization": "the organization does not exist",
+                        "permissions": needs_runner_access,
+                    },
+                )
+            )
+        plan.append(
+            (
+                "runner version",
+                self.check_version,
+                {
+                    "organization": "the organization does not exist",
+                    "permissions": needs_runner_access,
+                },
+            )
+        )
+        credential_ok = self.check_credential()
+        for name, step, depends_on in plan:
+            failed = {check.name for check in self.checks if check.status == "fail"}
+            reasons = [why for dependency, why in depends_on.items() if dependency in failed]
+            if not credential_ok:
                 self.add(name, "skip", "skipped: the credential does not work")
+            elif reasons:
+                self.add(name, "skip", f"skipped: {reasons[0]}")
+            else:
+                self.guarded(name, "fix the credential's access, then re-run doctor", step)
         self.check_docker()
-        if credential_ok:
-            self.guarded("runner version", "", self.check_version)
-        else:
-            self.add("runner version", "skip", "skipped: the credential does not work")
         return self.checks
 
     # ------------------------------------------------------------------ GitHub

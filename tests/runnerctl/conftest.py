@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 
 from runnerctl.cli import app
 from tests.fakes.fake_github import FakeGitHub, Runner
+from tests.runnerctl.docker_fleet import fleet_containers  # noqa: F401  (a fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 ORG = "acme"

@@ -16,7 +16,7 @@ import pytest
 
 from tests.fakes import standin_runner
 from tests.runnerctl.conftest import ORG, TOKEN, Project
-from tests.runnerctl.docker_fleet import FleetContainers, fleet_containers  # noqa: F401
+from tests.runnerctl.docker_fleet import FleetContainers
 
 pytestmark = pytest.mark.docker
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.runnerctl.conftest import Project
-from tests.runnerctl.docker_fleet import FleetContainers, fleet_containers  # noqa: F401
+from tests.runnerctl.docker_fleet import FleetContainers
 
 pytestmark = pytest.mark.docker
 
