@@ -820,7 +820,7 @@ def _validate_engine(values: dict[str, Any], stack: str, problems: list[Problem]
                             "'node.role==worker'",
                         )
                     )
-        _validate_fleet_names(values, problems, "Swarm service", swarm_service_name, 63)
+        _validate_fleet_names(values, stack, problems, "Swarm service", swarm_service_name, 63)
 
     if engine == "kubernetes":
         for key in ("dockerHost", "dockerAccess", "privileged"):
@@ -851,7 +851,7 @@ def _validate_engine(values: dict[str, Any], stack: str, problems: list[Problem]
                         "use lowercase letters, digits and '-', at most 63 characters",
                     )
                 )
-        _validate_fleet_names(values, problems, "runner scale set", scale_set_name, 53)
+        _validate_fleet_names(values, stack, problems, "runner scale set", scale_set_name, 53)
         version = values.get("arcChartVersion")
         if isinstance(version, str) and not _VERSION_RE.match(version):
             problems.append(
@@ -897,6 +897,7 @@ def _validate_engine(values: dict[str, Any], stack: str, problems: list[Problem]
 
 def _validate_fleet_names(
     values: dict[str, Any],
+    stack: str,
     problems: list[Problem],
     kind: str,
     naming: Callable[[str, str | None], str],
@@ -905,7 +906,7 @@ def _validate_fleet_names(
     """repo mode: every repository's service or scale set name is a distinct, short DNS label."""
     if values.get("mode") != "repo" or not isinstance(values.get("repositories"), list):
         return
-    prefix = values.get("namePrefix") or "gha-<stack>"
+    prefix = values.get("namePrefix") or f"gha-{stack}"
     seen: dict[str, str] = {}
     for entry in values["repositories"]:
         if not isinstance(entry, str):
