@@ -47,9 +47,10 @@ from components.runner_fleet import (
 TYPE_TOKEN = "runner-fleet:index:RunnerService"
 #: Swarm expands this per task, so every replica registers under its own runner-name prefix.
 TASK_SLOT = "{{.Task.Slot}}"
-#: Pause before a finished task is replaced. Short, because every job ends in a restart; not
-#: zero, so a runner that fails at once (a revoked credential) does not spin.
-RESTART_DELAY = "1s"
+#: Pause before a finished task is replaced. Short, because every job ends in a restart (see the
+#: swarm benchmark in BENCHMARKS.md); not zero, so a runner that fails at once (a revoked
+#: credential) does not spin. Swarm, unlike Docker's restart policy, has no growing backoff.
+RESTART_DELAY = "200ms"
 #: Rolling updates stop an old task before starting its replacement (a slot never holds two
 #: runners), a few tasks at a time, and pause when a new task fails. Swarm cannot tell idle from
 #: busy runners: a stopped idle runner deregisters at once, a busy one gets SIGTERM, cancels its
