@@ -247,11 +247,16 @@ def swarm_manager(client: Any) -> Iterator[bool]:
             f"this Docker engine is in swarm state {state.get('LocalNodeState')!r} without being "
             "a manager; the swarm tests need a manager or a node outside any swarm"
         )
+    had_gateway_bridge = bool(client.networks.list(names=["docker_gwbridge"]))
     client.swarm.init(advertise_addr="127.0.0.1", listen_addr="127.0.0.1:2377")
     try:
         yield True
     finally:
         client.swarm.leave(force=True)
+        # swarm init creates this bridge and leaving keeps it; remove it to leave no trace.
+        if not had_gateway_bridge:
+            for network in client.networks.list(names=["docker_gwbridge"]):
+                network.remove()
 
 
 class SwarmFleet:
