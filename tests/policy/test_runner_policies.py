@@ -137,6 +137,90 @@ def network(**changes: Any) -> Props:
     return props
 
 
+def swarm_service(**changes: Any) -> Props:
+    """A Swarm service that meets every service policy, shaped as pulumi-docker hands it over."""
+    props: Props = {
+        "name": "gha-org",
+        "labels": [{"label": "runner-fleet.engine", "value": "swarm"}],
+        "mode": {"replicated": {"replicas": 4.0}},
+        "taskSpec": {
+            "containerSpec": {
+                "image": IMAGE_ID,
+                "env": {
+                    "FLEET_MODE": "org",
+                    "FLEET_ORGANIZATION": "virtuoso902",
+                    "FLEET_CREDENTIAL_FILE": CREDENTIAL_PATH,
+                },
+                "labels": [{"label": "runner-fleet.engine", "value": "swarm"}],
+                "secrets": [
+                    {
+                        "secretId": "fleet-credential-id",
+                        "fileName": CREDENTIAL_PATH,
+                        "fileUid": "0",
+                        "fileGid": "0",
+                        "fileMode": 256.0,  # 0o400, as a float like every engine number
+                    }
+                ],
+                "mounts": [{"target": "/tmp", "type": "tmpfs"}],
+                "capDrops": ["ALL"],
+                "capAdds": ["CHOWN", "SETUID", "SETGID"],
+            },
+            "resources": {"limits": {"memoryBytes": 4294967296.0, "nanoCpus": 2e9}},
+            "logDriver": {"name": "json-file", "options": {"max-size": "10m", "max-file": "3"}},
+            "restartPolicy": {"condition": "any"},
+        },
+    }
+    props.update(changes)
+    return props
+
+
+def container_spec_with(**changes: Any) -> Props:
+    """A compliant service whose taskSpec.containerSpec has the given properties replaced."""
+    props = swarm_service()
+    props["taskSpec"]["containerSpec"].update(changes)
+    return props
+
+
+def task_spec_with(**changes: Any) -> Props:
+    """A compliant service whose taskSpec has the given properties replaced."""
+    props = swarm_service()
+    props["taskSpec"].update(changes)
+    return props
+
+
+def service_labelled_granted(**container_changes: Any) -> Props:
+    """A service carrying the opt-in label on the service (not its task's container)."""
+    props = container_spec_with(**container_changes)
+    props["labels"] = GRANTED
+    return props
+
+
+def scale_set_release(values: Props | None = None, **changes: Any) -> Props:
+    """The scale set's Helm release as the program declares it; ``values`` are merged in."""
+    props: Props = {
+        "name": "gha-org",
+        "chart": "oci://charts.example/actions-runner-controller-charts/gha-runner-scale-set",
+        "version": "0.14.2",
+        "namespace": "gha-org-runners",
+        "atomic": True,
+        "values": {
+            "githubConfigUrl": "https://github.com/virtuoso902",
+            "githubConfigSecret": "gha-org-github",
+            "runnerScaleSetName": "gha-org",
+            "maxRunners": 4.0,
+            "template": {
+                "spec": {
+                    "automountServiceAccountToken": False,
+                    "containers": [{"name": "runner", "command": ["/home/runner/run.sh"]}],
+                }
+            },
+        },
+    }
+    props["values"].update(values or {})
+    props.update(changes)
+    return props
+
+
 GRANTED = [
     {"label": "runner-fleet.role", "value": "runner"},
     {"label": rp.HOST_DOCKER_ACCESS_LABEL, "value": rp.HOST_DOCKER_ACCESS_GRANTED},
@@ -173,8 +257,13 @@ def test_policy_names_are_unique_and_levels_as_designed() -> None:
     assert advisory == {
         "public-repositories-allowed",
         "host-docker-access-granted",
+        "swarm-host-docker-access-granted",
+        "arc-dind-container-mode",
         "remote-image-pinned",
-    }, f"only the opt-in warnings and the RemoteImage tag check should be advisory, got {advisory}"
+    }, (
+        "only the opt-in warnings (public repositories, Docker access, ARC's dind mode) and the "
+        f"RemoteImage tag check should be advisory, got {advisory}"
+    )
     assert all(isinstance(p, Policy) and p.description for p in rp.POLICIES), (
         "every policy needs a description, which Pulumi shows next to each violation"
     )
@@ -219,8 +308,27 @@ def test_pack_requirements_pin_the_same_versions_as_the_repository() -> None:
             rp.REMOTE_IMAGE_TYPE,
             {"name": "runner-fleet-runner:2.334.0", "build": {"context": "docker"}},
         ),
+        (rp.SERVICE_TYPE, swarm_service()),
+        (rp.NETWORK_TYPE, {"name": "fleet-net", "driver": "overlay", "attachable": False}),
+        (rp.HELM_RELEASE_TYPE, scale_set_release()),
+        (
+            rp.HELM_RELEASE_TYPE,
+            scale_set_release({"containerMode": {"type": "kubernetes-novolume"}}),
+        ),
+        (rp.HELM_CHART_V4_TYPE, scale_set_release(version="v0.14.2")),
     ],
-    ids=["runner-group", "container", "network", "pulled-image", "built-image"],
+    ids=[
+        "runner-group",
+        "container",
+        "network",
+        "pulled-image",
+        "built-image",
+        "swarm-service",
+        "overlay-network",
+        "scale-set-release",
+        "novolume-release",
+        "v4-chart",
+    ],
 )
 def test_compliant_resources_pass_every_policy(resource_type: str, props: Props) -> None:
     for p in rp.POLICIES:
@@ -542,6 +650,216 @@ CASES: list[Case] = [
         lambda: network(options={"com.docker.network.bridge.enable_icc": "true"}),
         "enable_icc",
     ),
+    (
+        "network-isolates-runners",
+        rp.NETWORK_TYPE,
+        lambda: {"name": "fleet-net", "driver": "overlay", "attachable": True},
+        "attachable overlay",
+    ),
+    # swarm services
+    (
+        "swarm-no-host-docker-access",
+        rp.SERVICE_TYPE,
+        lambda: container_spec_with(mounts=[SOCKET_BIND]),
+        "engine socket",
+    ),
+    (
+        "swarm-no-host-docker-access",
+        rp.SERVICE_TYPE,
+        lambda: container_spec_with(
+            mounts=[{"source": "/run", "target": "/host-run", "type": "bind"}]
+        ),
+        "host directory /run",
+    ),
+    (
+        "swarm-no-host-docker-access",
+        rp.SERVICE_TYPE,
+        lambda: container_spec_with(env={"DOCKER_HOST": "tcp://127.0.0.1:2375"}),
+        "DOCKER_HOST",
+    ),
+    (
+        "swarm-host-docker-access-granted",
+        rp.SERVICE_TYPE,
+        lambda: service_labelled_granted(mounts=[SOCKET_BIND]),
+        "opted in",
+    ),
+    (
+        "swarm-no-credentials-in-env-or-command",
+        rp.SERVICE_TYPE,
+        lambda: container_spec_with(env={"GITHUB_TOKEN": "x"}),
+        "GITHUB_TOKEN is named like a credential",
+    ),
+    (
+        "swarm-no-credentials-in-env-or-command",
+        rp.SERVICE_TYPE,
+        lambda: container_spec_with(env={"FLEET_EXTRA": FAKE_TOKEN}),
+        "FLEET_EXTRA holds a credential-shaped value",
+    ),
+    (
+        "swarm-no-credentials-in-env-or-command",
+        rp.SERVICE_TYPE,
+        lambda: container_spec_with(env={"KEY_MATERIAL": FAKE_PEM}),
+        "KEY_MATERIAL holds",
+    ),
+    (
+        "swarm-no-credentials-in-env-or-command",
+        rp.SERVICE_TYPE,
+        lambda: container_spec_with(args=["--jitconfig", "eyJ"]),
+        "args[0] passes --jitconfig",
+    ),
+    (
+        "swarm-no-credentials-in-env-or-command",
+        rp.SERVICE_TYPE,
+        lambda: container_spec_with(commands=["/bin/sh", "-c", f"run {FAKE_TOKEN}"]),
+        "commands[2] holds",
+    ),
+    (
+        "swarm-resource-limits-set",
+        rp.SERVICE_TYPE,
+        lambda: task_spec_with(resources=None),
+        "no memory limit",
+    ),
+    (
+        "swarm-resource-limits-set",
+        rp.SERVICE_TYPE,
+        lambda: task_spec_with(resources={"limits": {"nanoCpus": 2e9, "memoryBytes": 0.0}}),
+        "memoryBytes",
+    ),
+    (
+        "swarm-log-rotation-set",
+        rp.SERVICE_TYPE,
+        lambda: task_spec_with(logDriver=None),
+        "taskSpec.logDriver.name 'unset'",
+    ),
+    (
+        "swarm-log-rotation-set",
+        rp.SERVICE_TYPE,
+        lambda: task_spec_with(logDriver={"name": "json-file", "options": {"max-file": "3"}}),
+        "max-size 'unset'",
+    ),
+    (
+        "swarm-log-rotation-set",
+        rp.SERVICE_TYPE,
+        lambda: task_spec_with(logDriver={"name": "syslog", "options": {"max-size": "10m"}}),
+        "'syslog'",
+    ),
+    (
+        "swarm-capabilities-dropped",
+        rp.SERVICE_TYPE,
+        lambda: container_spec_with(capDrops=None),
+        "capDrops ['ALL']",
+    ),
+    (
+        "swarm-capabilities-dropped",
+        rp.SERVICE_TYPE,
+        lambda: container_spec_with(capDrops=["NET_RAW"]),
+        "keeps default capabilities",
+    ),
+    (
+        "swarm-capabilities-dropped",
+        rp.SERVICE_TYPE,
+        lambda: container_spec_with(capAdds=["CAP_SYS_ADMIN"]),
+        "SYS_ADMIN",
+    ),
+    (
+        "swarm-credential-secret-root-only",
+        rp.SERVICE_TYPE,
+        lambda: container_spec_with(
+            secrets=[{"secretId": "s", "fileName": CREDENTIAL_PATH, "fileMode": 292.0}]
+        ),
+        "fileMode 0o444",
+    ),
+    (
+        "swarm-credential-secret-root-only",
+        rp.SERVICE_TYPE,
+        lambda: container_spec_with(secrets=[{"secretId": "s", "fileName": CREDENTIAL_PATH}]),
+        "unset, Swarm's default 0o444",
+    ),
+    (
+        "swarm-credential-secret-root-only",
+        rp.SERVICE_TYPE,
+        lambda: container_spec_with(
+            secrets=[
+                {"secretId": "s", "fileName": CREDENTIAL_PATH, "fileMode": 256.0, "fileUid": "1001"}
+            ]
+        ),
+        "fileUid '1001'",
+    ),
+    # kubernetes: Helm releases of actions-runner-controller
+    (
+        "helm-values-hold-no-credential",
+        rp.HELM_RELEASE_TYPE,
+        lambda: scale_set_release({"githubConfigSecret": {"github_token": FAKE_TOKEN}}),
+        "keys: github_token",
+    ),
+    (
+        "helm-values-hold-no-credential",
+        rp.HELM_RELEASE_TYPE,
+        lambda: scale_set_release(
+            {
+                "githubConfigSecret": {
+                    "github_app_id": "1",
+                    "github_app_installation_id": "2",
+                    "github_app_private_key": FAKE_PEM,
+                }
+            }
+        ),
+        "github_app_private_key",
+    ),
+    (
+        "helm-values-hold-no-credential",
+        rp.HELM_RELEASE_TYPE,
+        lambda: scale_set_release({"githubConfigSecret": FAKE_TOKEN}),
+        "values.githubConfigSecret holds a credential-shaped value",
+    ),
+    (
+        "helm-values-hold-no-credential",
+        rp.HELM_CHART_V4_TYPE,
+        lambda: scale_set_release(
+            {
+                "template": {
+                    "spec": {"containers": [{"name": "runner", "args": ["--token", FAKE_TOKEN]}]}
+                }
+            }
+        ),
+        "values.template.spec.containers[0].args[1]",
+    ),
+    (
+        "helm-chart-version-pinned",
+        rp.HELM_RELEASE_TYPE,
+        lambda: scale_set_release(version=None),
+        "version 'unset'",
+    ),
+    (
+        "helm-chart-version-pinned",
+        rp.HELM_RELEASE_TYPE,
+        lambda: scale_set_release(version="^0.14.0"),
+        "'^0.14.0'",
+    ),
+    (
+        "helm-chart-version-pinned",
+        rp.HELM_RELEASE_TYPE,
+        lambda: scale_set_release(version=">=0.13.0 <0.15.0"),
+        "not one exact version",
+    ),
+    (
+        "helm-chart-version-pinned",
+        rp.HELM_RELEASE_TYPE,
+        lambda: scale_set_release(version="0.14.x"),
+        "'0.14.x'",
+    ),
+    (
+        "helm-chart-version-pinned",
+        rp.HELM_RELEASE_TYPE,
+        lambda: scale_set_release(version="latest"),
+        "'latest'",
+    ),
+    (
+        "arc-dind-container-mode",
+        rp.HELM_RELEASE_TYPE,
+        lambda: scale_set_release({"containerMode": {"type": "dind"}}),
+        "privileged Docker daemon",
+    ),
 ]
 
 
@@ -615,6 +933,67 @@ def test_violation_messages_never_quote_the_credential(props: Props) -> None:
     assert messages, "the non-compliant container should produce at least one violation"
     leaked = [m for m in messages if FAKE_TOKEN in m or FAKE_TOKEN[:12] in m]
     assert leaked == [], f"violation messages must not contain the credential, got {leaked}"
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "props"),
+    [
+        (
+            rp.SERVICE_TYPE,
+            container_spec_with(
+                env={"FLEET_EXTRA": FAKE_TOKEN, "GITHUB_TOKEN": FAKE_TOKEN},
+                args=["--token", FAKE_TOKEN],
+            ),
+        ),
+        (
+            rp.HELM_RELEASE_TYPE,
+            scale_set_release({"githubConfigSecret": {"github_token": FAKE_TOKEN}}),
+        ),
+        (rp.HELM_RELEASE_TYPE, scale_set_release({"extra": {"token": FAKE_TOKEN}})),
+    ],
+    ids=["swarm-env-and-args", "inline-config-secret", "nested-value"],
+)
+def test_swarm_and_helm_messages_never_quote_the_credential(
+    resource_type: str, props: Props
+) -> None:
+    messages = [
+        message for p in rp.POLICIES for message in violations(p.name, resource_type, props)
+    ]
+    assert messages, f"the non-compliant {resource_type} should produce at least one violation"
+    leaked = [m for m in messages if FAKE_TOKEN in m or FAKE_TOKEN[:12] in m]
+    assert leaked == [], f"violation messages must not contain the credential, got {leaked}"
+
+
+@pytest.mark.parametrize(
+    "props",
+    [
+        service_labelled_granted(mounts=[SOCKET_BIND]),
+        container_spec_with(mounts=[SOCKET_BIND], labels=GRANTED),
+    ],
+    ids=["service-label", "task-container-label"],
+)
+def test_opted_in_swarm_docker_access_is_only_advisory(props: Props) -> None:
+    mandatory = violations("swarm-no-host-docker-access", rp.SERVICE_TYPE, props)
+    advisory = violations("swarm-host-docker-access-granted", rp.SERVICE_TYPE, props)
+    assert mandatory == [] and len(advisory) == 1, (
+        f"a service labelled {rp.HOST_DOCKER_ACCESS_LABEL}=granted should get only the advisory "
+        f"warning, got mandatory={mandatory} advisory={advisory}"
+    )
+
+
+def test_swarm_secret_mode_given_as_an_int_is_read_too() -> None:
+    props = container_spec_with(
+        secrets=[{"secretId": "s", "fileName": CREDENTIAL_PATH, "fileMode": 0o400}]
+    )
+    found = violations("swarm-credential-secret-root-only", rp.SERVICE_TYPE, props)
+    assert found == [], f"fileMode 0o400 with the default root owner should pass, got {found}"
+
+
+def test_controller_release_without_a_config_secret_passes() -> None:
+    props = scale_set_release(values=None)
+    props["values"] = {"flags": {"watchSingleNamespace": "gha-org-runners"}}
+    found = [m for p in rp.POLICIES for m in violations(p.name, rp.HELM_RELEASE_TYPE, props)]
+    assert found == [], f"the controller's release holds no credential and is pinned, got {found}"
 
 
 def test_credential_file_variable_pointing_at_a_path_is_allowed() -> None:
