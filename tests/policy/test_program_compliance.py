@@ -2,7 +2,8 @@
 
 Every declared resource is fed to every policy exactly as the analyzer would (secrets unwrapped,
 unknown-checking proxy), so a program change that would be blocked in CI's preview fails here
-first. The opt-in stacks show the other side: Docker access turns into advisory warnings only.
+first, on each engine (docker, swarm, kubernetes). The opt-in stacks show the other side: Docker
+access turns into advisory warnings only.
 """
 
 from __future__ import annotations
@@ -99,4 +100,77 @@ def test_public_repositories_opt_in_is_blocked_without_pack_config() -> None:
     assert len(blocked) == 1, (
         "allowsPublicRepositories in the stack alone should still be blocked until "
         f"policy/config/org.json opts in too, got {blocked}"
+    )
+
+
+#: The resource types each non-default engine must declare for its policies to have work to do.
+ENGINE_CHECKED_TYPES = {
+    "swarm": {rp.SERVICE_TYPE, rp.NETWORK_TYPE, rp.RUNNER_GROUP_TYPE},
+    "kubernetes": {rp.HELM_RELEASE_TYPE, rp.RUNNER_GROUP_TYPE},
+}
+
+
+@pytest.mark.parametrize("engine", ["swarm", "kubernetes"])
+@pytest.mark.parametrize("stack", ["org", "repo"])
+def test_committed_stack_on_each_engine_has_no_mandatory_violation(stack: str, engine: str) -> None:
+    resources = run_program(stack, {"engine": engine}).resources
+    declared = {r.type for r in resources}
+    expected = ENGINE_CHECKED_TYPES[engine] - ({rp.RUNNER_GROUP_TYPE} if stack == "repo" else set())
+    assert expected <= declared, (
+        f"stack {stack} on engine {engine} should declare {sorted(expected)} for the policies to "
+        f"check, got types {sorted(declared)}"
+    )
+    blocked = mandatory(findings(resources))
+    assert blocked == [], (
+        f"stack {stack} on engine {engine} would be blocked by the policy pack: {blocked}"
+    )
+
+
+def test_swarm_socket_opt_in_is_advisory_only() -> None:
+    resources = run_program(
+        "repo", {"engine": "swarm", "allowHostDockerAccess": True, "dockerAccess": "socket"}
+    ).resources
+    found = findings(resources)
+    services = [r for r in resources if r.type == rp.SERVICE_TYPE]
+    warnings = [f for f in found if f[1] == "swarm-host-docker-access-granted"]
+    assert mandatory(found) == [], (
+        f"a swarm stack that opted in to the socket should not be blocked, got {mandatory(found)}"
+    )
+    assert len(warnings) == len(services) > 1, (
+        f"each of the {len(services)} services should carry one advisory warning about the "
+        f"engine socket, got {warnings}"
+    )
+
+
+def test_kubernetes_dind_mode_is_advisory_only() -> None:
+    resources = run_program(
+        "org",
+        {"engine": "kubernetes", "allowHostDockerAccess": True, "kubernetesContainerMode": "dind"},
+    ).resources
+    found = findings(resources)
+    warnings = [f for f in found if f[1] == "arc-dind-container-mode"]
+    assert mandatory(found) == [], (
+        f"a kubernetes stack that opted in to dind should not be blocked, got {mandatory(found)}"
+    )
+    assert len(warnings) == 1 and "Release 'arc-runners'" in warnings[0][2], (
+        f"the one scale set release (not the controller's) should warn about dind, got {warnings}"
+    )
+
+
+def test_policies_see_the_credential_the_program_delivers_on_each_engine() -> None:
+    """The engines' delivery paths are what the policies check, so each must be present."""
+    swarm = run_program("org", {"engine": "swarm"}).resources
+    service = next(r for r in swarm if r.type == rp.SERVICE_TYPE)
+    secrets = service.inputs["taskSpec"]["containerSpec"]["secrets"]
+    assert [s["fileName"] for s in secrets] == [rp.CREDENTIAL_PATH], (
+        f"the swarm service should mount one secret at {rp.CREDENTIAL_PATH}, got {secrets}"
+    )
+    kubernetes = run_program("org", {"engine": "kubernetes"}).resources
+    config_secrets = [
+        r.inputs["values"].get("githubConfigSecret")
+        for r in kubernetes
+        if r.type == rp.HELM_RELEASE_TYPE and "githubConfigSecret" in r.inputs["values"]
+    ]
+    assert len(config_secrets) == 1 and isinstance(config_secrets[0], str), (
+        f"the scale set release should name its credential Secret, got {config_secrets}"
     )
