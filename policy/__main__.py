@@ -10,5 +10,8 @@ from runner_policies import POLICIES
 PolicyPack(
     name="runner-fleet-guardrails",
     policies=POLICIES,
-    description="Stops unsafe runner groups and runner containers before they are deployed.",
+    description=(
+        "Stops unsafe runner groups, runner containers, Swarm services and ARC Helm releases "
+        "before they are deployed."
+    ),
 )
