@@ -29,7 +29,9 @@ def read_settings() -> FleetSettings:
     secret_keys = set(runtime_config.get_config_secret_keys_env())
     secret_keys |= {key for key in config if runtime_config.is_config_secret(key)}
     try:
-        return load_settings(pulumi.get_stack(), config, secret_keys)
+        # Pulumi.yaml declares githubCredential secret, so the engine itself refuses a plain-text
+        # value; the program checks again only when the engine says which keys are secret.
+        return load_settings(pulumi.get_stack(), config, secret_keys or None)
     except ConfigError as error:
         raise pulumi.RunError(str(error)) from None
 
