@@ -19,6 +19,10 @@
 # runner receives its one-time config through its environment, and every log line is masked.
 set -euo pipefail
 umask 077
+# A stop that arrives before the supervisor's handlers exist is remembered and honoured.
+EARLY_STOP=""
+trap 'EARLY_STOP=TERM' TERM
+trap 'EARLY_STOP=INT' INT
 
 readonly EXIT_BAD_SETTING=64
 readonly EXIT_BAD_CREDENTIAL=65
@@ -34,6 +38,9 @@ readonly RUNNER_HOME_MANIFEST=/usr/local/share/fleet/runner-home.list
 readonly STATE_DIR=/var/lib/fleet
 # Root-only scratch space for one start: curl's request bodies and response headers.
 readonly SCRATCH_DIR=/run/fleet-entrypoint
+# Root-only hand-over between the supervisor (which takes stop signals) and the worker: the stop
+# flag and the runner's pid. Made by the supervisor, never cleaned by the worker.
+readonly CONTROL_DIR=/run/fleet-control
 readonly USER_AGENT="fleet-entrypoint/1"
 readonly MAX_ATTEMPTS=6
 readonly MAX_NAME_ATTEMPTS=5
@@ -48,7 +55,6 @@ RUNNER_ID=""
 RUNNER_PID=""
 RUNNER_TOKEN=""
 JIT_CONFIG=""
-STOP_REQUESTED=false
 HTTP_STATUS=""
 HTTP_BODY=""
 
@@ -261,10 +267,16 @@ github_message() {
     printf '%s' "${message:0:200}"
 }
 
-# Sleeps in the background so a stop signal is handled at once.
+# Sleeps for up to $1 seconds ("2" or "1.234"), returning early once a stop is requested.
 pause() {
-    sleep "$1" &
-    wait "$!" || true
+    local whole=${1%%.*} fraction=000 slept_ms=0 total_ms
+    [[ $1 == *.* ]] && fraction=${1#*.}000
+    total_ms=$((10#$whole * 1000 + 10#${fraction:0:3}))
+    while ((slept_ms < total_ms)); do
+        stop_requested && return 0
+        sleep 0.2
+        slept_ms=$((slept_ms + 200))
+    done
 }
 
 # How long to wait before retrying the last answer; empty when it must not be retried.
@@ -528,10 +540,17 @@ start_as_runner() {
         exec setpriv "${privileges[@]}" -- setsid "$@"
     ) &
     RUNNER_PID=$!
+    # Hand the pid to the supervisor, then look at the stop flag: whichever of the two comes
+    # second forwards the stop, so a signal racing the start is never lost.
+    printf '%s\n' "$RUNNER_PID" >"$CONTROL_DIR/runner.pid.new"
+    mv -f "$CONTROL_DIR/runner.pid.new" "$CONTROL_DIR/runner.pid"
+    if stop_requested; then
+        kill -TERM "$RUNNER_PID" 2>/dev/null || true
+    fi
 }
 
-# Runs a runner command as the runner user and returns its exit status. A stop signal interrupts
-# the wait, the handler forwards it to the runner, and the loop waits again.
+# Runs a runner command as the runner user and returns its exit status. On a stop, the
+# supervisor forwards the signal to the runner, which ends this wait.
 run_runner_in_foreground() {
     local status
     start_as_runner "$@"
@@ -543,6 +562,7 @@ run_runner_in_foreground() {
         fi
         break
     done
+    rm -f "$CONTROL_DIR/runner.pid"
     RUNNER_PID=""
     return "$status"
 }
@@ -655,7 +675,7 @@ remove_with_config() {
 
 finish() {
     local status=$1
-    if [[ $STOP_REQUESTED == true ]]; then
+    if stop_requested; then
         stop_and_exit
     fi
     if ((status != 0)); then
@@ -670,41 +690,73 @@ finish() {
 }
 
 # --- stopping ----------------------------------------------------------------------------------
+#
+# Stop signals are taken by a supervisor process that does nothing but wait for the worker (this
+# same script with --worker). Bash 5.2 can corrupt its parser when a trap fires while a command
+# substitution is being expanded ("trap: unexpected EOF while looking for matching `)'"), and the
+# worker expands many; the supervisor expands none, so its traps always run. The two talk through
+# root-only files: the stop flag and the runner's pid.
 
-# shellcheck disable=SC2329 # invoked by the TERM and INT traps set in main
-on_stop_signal() {
-    local signal=$1
-    if [[ $STOP_REQUESTED == false ]]; then
-        log "received SIG$signal; stopping the runner"
-    fi
-    STOP_REQUESTED=true
-    if [[ -n $RUNNER_PID ]] && kill -0 "$RUNNER_PID" 2>/dev/null; then
-        kill "-$signal" "$RUNNER_PID" 2>/dev/null || true
-        # The runner cancels its job and exits; past the grace period its whole session is killed.
-        (
-            sleep "$RUNNER_STOP_GRACE_SECONDS"
-            kill -KILL -- "-$RUNNER_PID" 2>/dev/null || true
-        ) &
-        disown "$!" 2>/dev/null || true
-    fi
+stop_requested() {
+    [[ -e $CONTROL_DIR/stop ]]
 }
 
 stop_if_requested() {
-    [[ $STOP_REQUESTED == true ]] || return 0
+    stop_requested || return 0
     stop_and_exit
 }
 
 stop_and_exit() {
-    trap '' TERM INT
     remove_with_config
     deregister
     log "stopped"
     exit 0
 }
 
-main() {
+# shellcheck disable=SC2329 # invoked by the TERM and INT traps set in supervise
+on_stop_signal() {
+    local signal=$1 pid=""
+    if [[ ! -e $CONTROL_DIR/stop ]]; then
+        printf '%(%Y-%m-%dT%H:%M:%SZ)T fleet-entrypoint: received SIG%s; stopping the runner\n' \
+            -1 "$signal" >&2
+    fi
+    : >"$CONTROL_DIR/stop"
+    [[ -f $CONTROL_DIR/runner.pid ]] && read -r pid <"$CONTROL_DIR/runner.pid" || return 0
+    [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 0
+    # Always TERM: the runner is started in the background, where SIGINT is ignored.
+    kill -TERM "$pid" 2>/dev/null || true
+    # The runner cancels its job and exits; past the grace period its whole session is killed.
+    (
+        sleep "$RUNNER_STOP_GRACE_SECONDS"
+        kill -KILL -- "-$pid" 2>/dev/null || true
+    ) &
+    return 0
+}
+
+# The container's main process: starts the worker, forwards stop signals, exits with its status.
+supervise() {
+    local worker status
+    export TZ=UTC
+    rm -rf "$CONTROL_DIR"
+    mkdir -m 0700 "$CONTROL_DIR"
     trap 'on_stop_signal TERM' TERM
     trap 'on_stop_signal INT' INT
+    # The worker sees the flag before it calls GitHub, and stops without registering.
+    [[ -z $EARLY_STOP ]] || on_stop_signal "$EARLY_STOP"
+    "${BASH_SOURCE[0]}" --worker &
+    worker=$!
+    # wait returns early whenever a trap ran; keep waiting until the worker is gone.
+    while kill -0 "$worker" 2>/dev/null; do
+        wait "$worker" || true
+    done
+    status=0
+    wait "$worker" || status=$?
+    exit "$status"
+}
+
+work() {
+    # Only the supervisor handles stop signals; nobody signals the worker.
+    trap - TERM INT
     load_settings
     validate_settings
     secure_credential
@@ -717,6 +769,14 @@ main() {
         run_jit
     else
         run_registration_token
+    fi
+}
+
+main() {
+    if [[ ${1:-} == --worker ]]; then
+        work
+    else
+        supervise
     fi
 }
 

@@ -110,3 +110,30 @@ def test_dockerfile_runs_the_entrypoint_it_installs() -> None:
         f"ENTRYPOINT {entrypoints}"
     )
     assert ENTRYPOINT.stat().st_mode & 0o111, "docker/entrypoint.sh must be executable"
+
+
+def shell_function(script: str, name: str) -> str:
+    match = re.search(rf"^{name}\(\) \{{\n(.*?)^\}}$", script, flags=re.MULTILINE | re.DOTALL)
+    assert match, f"docker/entrypoint.sh has no function {name}()"
+    return match.group(1)
+
+
+@pytest.mark.parametrize("name", ["supervise", "on_stop_signal"])
+def test_signal_handling_never_expands_a_command_substitution(script: str, name: str) -> None:
+    # Bash 5.2 can corrupt its parser when a trap fires while a $(...) is being expanded, and
+    # then the stop is lost and the registration left behind. The process that holds the traps
+    # must therefore never expand one.
+    body = shell_function(script, name)
+    assert "$(" not in body and "`" not in body, (
+        f"{name}() runs in the process that takes stop signals and must not use $(...): {body}"
+    )
+
+
+def test_traps_are_set_only_in_the_supervisor(script: str) -> None:
+    trap_lines = [line.strip() for line in script.splitlines() if re.match(r"\s*trap ", line)]
+    handlers = [line for line in trap_lines if line != "trap - TERM INT"]
+    assert handlers and all(
+        "on_stop_signal" in line or re.fullmatch(r"trap 'EARLY_STOP=[A-Z]+' [A-Z]+", line)
+        for line in handlers
+    ), f"traps may only remember an early stop or call on_stop_signal: {trap_lines}"
+    assert "trap 'on_stop_signal TERM' TERM" in shell_function(script, "supervise")

@@ -457,3 +457,31 @@ def test_bad_input_exits_with_its_code_and_names_it(
     assert exit_code == code, f"expected exit {code} ({EXIT_CODES[code]}), got {exit_code}\n{log}"
     assert named in log, f"expected the error to name {named}:\n{log}"
     assert not world.fake.calls, f"expected no GitHub call on bad input, saw {world.fake.calls}"
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.15, 0.3, 0.6, 1.0, 1.5])
+def test_sigterm_at_any_moment_stops_cleanly(
+    world: World, runner: StartRunner, delay: float
+) -> None:
+    """A stop that lands mid-startup, mid-retry or mid-job still exits 0 and leaves nothing.
+
+    Bash 5.2 can lose a trap that fires while it expands a command substitution; the entrypoint
+    keeps its signal handling in a supervisor that never expands one. Server errors keep the
+    worker busy in its retry loop while the signal lands.
+    """
+    path = rf"^/orgs/{ORG}/actions/runners/generate-jitconfig$"
+    world.fake.inject(path, "POST", [(502, {}, {"message": "Bad Gateway"})] * 2)
+    world.fake.queue_job(ALLOWED_REPO, list(LABELS), "echo quick")
+    container = runner()
+    time.sleep(delay)
+    container.signal("SIGTERM")
+    status = container.wait(timeout=15)
+    logs = container.logs()
+    assert "unexpected EOF" not in logs, f"the stop signal broke the shell\n{logs}"
+    assert_no_registrations_left(world, container)
+    if status == 128 + 15 and not logs.strip():
+        # The signal beat bash to its first line: Docker's default action ended the process
+        # before it ran anything, so it cannot have called GitHub.
+        assert world.fake.count("POST", path) == 0, "a registration attempt must log first"
+        return
+    assert status == 0, f"expected exit 0 within 15 s of SIGTERM after {delay}s\n{logs}"
