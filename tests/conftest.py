@@ -34,6 +34,14 @@ def base_image(docker_client: Any) -> str:
         pytest.fail(f"Cannot build the test base image: {error}", pytrace=False)
 
 
+@pytest.fixture(scope="session")
+def runner_image(docker_client: Any, base_image: str) -> str:
+    """docker/Dockerfile built on the test base image (cached by the Dockerfile's inputs)."""
+    from tests.docker.runner_harness import build_runner_image
+
+    return build_runner_image(docker_client, base_image)
+
+
 # --- Fake GitHub --------------------------------------------------------------------------------
 # An empty fake GitHub REST API on 127.0.0.1; each test adds the orgs, repos, tokens and apps it
 # needs (see tests/fakes/fake_github). One per test, so call logs and job queues never leak.

@@ -21,7 +21,6 @@ from components.contract import EXIT_CODES
 from tests.docker.fleet_settings import fleet_container
 from tests.docker.runner_harness import (
     RunnerContainer,
-    build_runner_image,
     online_runner,
     runners_named,
     wait_for,
@@ -48,12 +47,6 @@ def unrelated_private_key() -> str:
         serialization.PrivateFormat.TraditionalOpenSSL,
         serialization.NoEncryption(),
     ).decode()
-
-
-@pytest.fixture(scope="session")
-def runner_image(docker_client: Any, base_image: str) -> str:
-    """docker/Dockerfile built on the test base image."""
-    return build_runner_image(docker_client, base_image)
 
 
 class World:

@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 
 from components.runner_fleet import ContainerLimits, RunnerEnvironment
-from tests.docker.runner_harness import build_runner_image
 from tests.fakes.fake_github import FakeGitHub, Runner
 from tests.swarm.swarm_harness import (
     CREDENTIAL_PLACEHOLDER,
@@ -40,11 +39,6 @@ TEST_LIMITS = ContainerLimits(memory_mb=512, cpus="0.5", work_dir_size_mb=256, t
 def swarm(docker_client: Any) -> Iterator[Any]:
     with swarm_manager(docker_client):
         yield docker_client
-
-
-@pytest.fixture(scope="module")
-def runner_image(docker_client: Any, base_image: str) -> str:
-    return build_runner_image(docker_client, base_image)
 
 
 class World:
