@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import runpy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,8 @@ from components.stack_files import engine_string, read_stack_config
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "runner-fleet"
 TEST_TOKEN = "ghp_" + "T3stT0kenNotRealxxxxxxxxxxxxxxxxxxxx"
+#: The marker Pulumi's engine wraps secret values in, as the mocks hand them over.
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
 WORKED_EXAMPLE_REPOSITORIES = {"coach": 101, "mcp": 102, "personal": 103, "ghActions": 104}
 
 
@@ -164,3 +166,33 @@ def resolve(value: Any) -> tuple[Any, bool]:
     read()
     is_secret = pulumi.runtime.sync_await._sync_await(value.is_secret())
     return result.get("v"), bool(is_secret)
+
+
+def unwrap(value: Any) -> Any:
+    """Declared inputs as plain data, with Pulumi's secret wrappers removed at every depth."""
+    if isinstance(value, dict):
+        if SECRET_SIG in value:
+            return unwrap(value["value"])
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
+
+
+def is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and SECRET_SIG in value
+
+
+def declare_component(stack: str, build: Callable[[], object]) -> ProgramRun:
+    """Run ``build`` (which declares one component) under the recording mocks."""
+    run = ProgramRun()
+    pulumi.runtime.set_mocks(
+        RecordingMocks(run, WORKED_EXAMPLE_REPOSITORIES), project=PROJECT, stack=stack
+    )
+
+    @pulumi.runtime.test
+    def declare() -> None:
+        build()
+
+    declare()
+    return run

@@ -2,35 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pulumi
 import pytest
 
 from components.contract import CREDENTIAL_PATH, ENVIRONMENT
-from tests.pulumi_harness import TEST_TOKEN, DeclaredResource, ProgramRun, run_program
+from tests.pulumi_harness import (
+    TEST_TOKEN,
+    DeclaredResource,
+    ProgramRun,
+    is_secret,
+    run_program,
+    unwrap,
+)
 
 GROUP = "github:index/actionsRunnerGroup:ActionsRunnerGroup"
 CONTAINER = "docker:index/container:Container"
 IMAGE = "docker:index/remoteImage:RemoteImage"
 NETWORK = "docker:index/network:Network"
 SEARCH = "github:index/getRepositories:getRepositories"
-SECRET_SIG = "4dabf18193072939515e22adb298388d"
-
-
-def unwrap(value: Any) -> Any:
-    """Inputs as plain data, with Pulumi's secret wrappers removed."""
-    if isinstance(value, dict):
-        if SECRET_SIG in value:
-            return unwrap(value["value"])
-        return {k: unwrap(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unwrap(v) for v in value]
-    return value
-
-
-def is_secret(value: Any) -> bool:
-    return isinstance(value, dict) and SECRET_SIG in value
 
 
 def env_of(container: DeclaredResource) -> dict[str, str]:

@@ -26,6 +26,7 @@ from components.runner_fleet import (
     RunnerFleet,
     RunnerFleetArgs,
 )
+from tests.pulumi_harness import declare_component, unwrap
 
 CONTAINER_TYPE = "docker:index/container:Container"
 
@@ -78,29 +79,13 @@ class FleetContainer:
     create_kwargs: dict[str, Any]
 
 
-class _Capture(pulumi.runtime.Mocks):
-    def __init__(self) -> None:
-        self.containers: list[dict[str, Any]] = []
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
-        if args.typ == CONTAINER_TYPE:
-            self.containers.append(dict(args.inputs))
-        return f"{args.name}-id", dict(args.inputs)
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]]]:
-        return {}, []
-
-
 def declared_container_inputs(
     environment: RunnerEnvironment, *, name_prefix: str, repository: str | None
 ) -> dict[str, Any]:
     """The inputs of the one Container a one-runner RunnerFleet declares."""
-    capture = _Capture()
-    pulumi.runtime.set_mocks(capture, project="runner-fleet", stack="docker-tests", preview=False)
-
-    @pulumi.runtime.test
-    def declare() -> None:
-        RunnerFleet(
+    run = declare_component(
+        "docker-tests",
+        lambda: RunnerFleet(
             "fleet",
             RunnerFleetArgs(
                 stack="docker-tests",
@@ -110,21 +95,14 @@ def declared_container_inputs(
                 environment=environment,
                 assignments=[RunnerAssignment(repository=repository, count=1)],
             ),
-        )
-
-    declare()
-    if len(capture.containers) != 1:
+        ),
+    )
+    containers = run.of_type(CONTAINER_TYPE)
+    if len(containers) != 1:
         raise FleetSettingsError(
-            f"expected the fleet to declare one container, it declared {len(capture.containers)}"
+            f"expected the fleet to declare one container, it declared {len(containers)}"
         )
-    return capture.containers[0]
-
-
-def _plain(value: Any) -> Any:
-    """Unwrap Pulumi's secret envelope if the mocks hand one over."""
-    if isinstance(value, Mapping) and "value" in value and len(value) == 2:
-        return value["value"]
-    return value
+    return containers[0].inputs
 
 
 def translate(inputs: Mapping[str, Any], image: str) -> FleetContainer:
@@ -136,7 +114,7 @@ def translate(inputs: Mapping[str, Any], image: str) -> FleetContainer:
             "does not translate; add them so the Docker tests keep matching the fleet"
         )
     environment = dict(str(pair).split("=", 1) for pair in inputs.get("envs", []))
-    uploads = _plain(inputs.get("uploads", []))
+    uploads = unwrap(inputs.get("uploads", []))
     if len(uploads) != 1:
         raise FleetSettingsError(f"expected one upload (the credential), got {len(uploads)}")
     upload = uploads[0]

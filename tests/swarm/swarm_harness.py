@@ -27,6 +27,7 @@ import pulumi
 
 from components.runner_fleet import ContainerLimits, RunnerAssignment, RunnerEnvironment
 from components.runner_service import RunnerService, RunnerServiceArgs
+from tests.pulumi_harness import declare_component, unwrap
 
 SERVICE_TYPE = "docker:index/service:Service"
 SECRET_TYPE = "docker:index/secret:Secret"
@@ -69,18 +70,6 @@ class DeclaredService:
     secret: dict[str, Any]
 
 
-class _Capture(pulumi.runtime.Mocks):
-    def __init__(self) -> None:
-        self.resources: dict[str, list[dict[str, Any]]] = {}
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
-        self.resources.setdefault(args.typ, []).append(dict(args.inputs))
-        return f"{args.name}-id", dict(args.inputs)
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]]]:
-        return {}, []
-
-
 def declared_service(
     environment: RunnerEnvironment,
     *,
@@ -90,12 +79,9 @@ def declared_service(
     limits: ContainerLimits | None = None,
 ) -> DeclaredService:
     """Build a RunnerService for one fleet under mocks and return what it declared."""
-    capture = _Capture()
-    pulumi.runtime.set_mocks(capture, project="runner-fleet", stack="swarm-tests", preview=False)
-
-    @pulumi.runtime.test
-    def declare() -> None:
-        RunnerService(
+    run = declare_component(
+        "swarm-tests",
+        lambda: RunnerService(
             "fleet",
             RunnerServiceArgs(
                 stack="swarm-tests",
@@ -107,23 +93,15 @@ def declared_service(
                 assignments=[RunnerAssignment(repository=repository, count=replicas)],
                 limits=limits or ContainerLimits(),
             ),
-        )
-
-    declare()
-    services = capture.resources.get(SERVICE_TYPE, [])
-    found = capture.resources.get(SECRET_TYPE, [])
+        ),
+    )
+    services = run.of_type(SERVICE_TYPE)
+    found = run.of_type(SECRET_TYPE)
     if len(services) != 1 or len(found) != 1:
         raise SwarmSettingsError(
             f"expected one Service and one Secret, got {len(services)} and {len(found)}"
         )
-    return DeclaredService(service=services[0], secret=found[0])
-
-
-def _plain(value: Any) -> Any:
-    """Unwrap Pulumi's secret envelope if the mocks hand one over."""
-    if isinstance(value, Mapping) and "value" in value and len(value) == 2:
-        return value["value"]
-    return value
+    return DeclaredService(service=services[0].inputs, secret=found[0].inputs)
 
 
 def duration_ns(text: str) -> int:
@@ -145,7 +123,7 @@ def _unknown(where: str, inputs: Mapping[str, Any], known: frozenset[str]) -> No
 
 def credential_from(declared: DeclaredService) -> str:
     """The placeholder credential, decoded from the Secret's base64 data (a sanity check)."""
-    return base64.b64decode(str(_plain(declared.secret["data"]))).decode()
+    return base64.b64decode(str(unwrap(declared.secret["data"]))).decode()
 
 
 def translate(
@@ -174,7 +152,7 @@ def translate(
             )
         )
     secret_refs = []
-    for reference in _plain(spec.get("secrets", [])):
+    for reference in unwrap(spec.get("secrets", [])):
         secret_refs.append(
             docker.types.SecretReference(
                 secret_id,
@@ -198,7 +176,7 @@ def translate(
             "replicated", replicas=int(service["mode"]["replicated"]["replicas"])
         ),
         "hostname": str(spec["hostname"]),
-        "env": [f"{k}={v}" for k, v in sorted(_plain(spec["env"]).items())],
+        "env": [f"{k}={v}" for k, v in sorted(unwrap(spec["env"]).items())],
         "container_labels": {str(x["label"]): str(x["value"]) for x in spec.get("labels", [])},
         "secrets": secret_refs,
         "mounts": mounts,
